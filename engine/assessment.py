@@ -1,0 +1,310 @@
+"""From a profile to an explained result (the JSON shape of CONTRACT.md, and more).
+
+`assess` runs the durable-rules engine and assembles what it derived into recommendations,
+coordination partners, derived facts (each with its own justifications, so every chain
+leads back to input facts), and the sectors *not* recommended with the reasons.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any as AnyValue, Mapping
+
+from . import conditions as cond
+from .inference import Derivation, alternatives, durable_engine, reference_fixed_point
+from .ruleset import Rule, Ruleset
+from .version import __version__
+
+PHASE_ORDER = ("before", "during", "after")
+
+
+def _phase_rank(phase: str | None) -> int:
+    return PHASE_ORDER.index(phase) if phase in PHASE_ORDER else len(PHASE_ORDER)
+
+
+def justification(ruleset: Ruleset, rule: Rule, derivation: Derivation) -> dict:
+    """One rule's support for a conclusion: its citation, quote and the facts it read."""
+    read: dict[str, AnyValue] = {}
+    for index in sorted(derivation.fired.get(rule.id, ())):
+        for leaf in alternatives(rule)[index]:
+            read[leaf.fact] = derivation.facts[leaf.fact]
+    entry = {"rule": rule.id}
+    if rule.conclusion.level:
+        entry["level"] = rule.conclusion.level
+    entry.update({"citation": str(rule.citation), "quote": " ".join(rule.quote.split()),
+                  "facts": {name: read[name] for name in sorted(read)},
+                  "derived_facts": sorted(n for n in read if ruleset.facts[n].derived)})
+    if rule.interpretation:
+        entry["interpretation"] = " ".join(rule.interpretation.split())
+    if rule.origin:
+        entry["origin"] = rule.origin
+    return entry
+
+
+def _sort_justifications(ruleset: Ruleset, entries: list[dict]) -> list[dict]:
+    return sorted(entries, key=lambda j: (ruleset.level_rank(j["level"]) if "level" in j else 0, j["rule"]))
+
+
+def conclusions(ruleset: Ruleset, derivation: Derivation) -> dict[str, list[dict]]:
+    """Group fired rules by what they concluded; one entry per (target, phase)."""
+    grouped: dict[tuple[str, str, str | None], list[Rule]] = {}
+    for rule in ruleset.rules:
+        if rule.id in derivation.fired:
+            c = rule.conclusion
+            grouped.setdefault((c.kind, c.target, c.phase), []).append(rule)
+    output: dict[str, list[dict]] = {"recommendations": [], "coordination": [], "derived_facts": [],
+                                     "modalities": [], "cross_cutting": []}
+    for (kind, target, phase), rules in grouped.items():
+        justs = _sort_justifications(ruleset, [justification(ruleset, r, derivation) for r in rules])
+        if kind in ("recommend", "modality"):
+            level = min((r.conclusion.level for r in rules), key=ruleset.level_rank)
+            key = "sector" if kind == "recommend" else "modality"
+            output["recommendations" if kind == "recommend" else "modalities"].append(
+                {key: target, "phase": phase, "level": level, "justifications": justs})
+        elif kind == "coordinate":
+            output["coordination"].append({"partner": target, "partner_name": ruleset.partners[target].name,
+                                           "phase": phase, "justifications": justs})
+        elif kind == "derive":
+            output["derived_facts"].append({"fact": target, "value": derivation.derived[target],
+                                            "justifications": justs})
+        else:
+            output["cross_cutting"].append({"issue": target, "name": ruleset.cross_cutting[target].name,
+                                            "justifications": justs})
+    sector_rank = {s: i for i, s in enumerate(ruleset.sector_slugs)}
+    modality_rank = {s: i for i, s in enumerate(ruleset.modalities)}
+    output["recommendations"].sort(key=lambda r: (_phase_rank(r["phase"]), ruleset.level_rank(r["level"]),
+                                                  sector_rank[r["sector"]]))
+    output["modalities"].sort(key=lambda r: (_phase_rank(r["phase"]), ruleset.level_rank(r["level"]),
+                                             modality_rank.get(r["modality"], 0)))
+    output["coordination"].sort(key=lambda r: (_phase_rank(r["phase"]), r["partner"]))
+    output["derived_facts"].sort(key=lambda r: r["fact"])
+    output["cross_cutting"].sort(key=lambda r: r["issue"])
+    return output
+
+
+# ------------------------------------------------------------------------- why, and why not
+
+@dataclass
+class FactView:
+    """Three-valued view of the facts after a run: a derived fact that was not derived is
+    *unknown* if it could still be derived once unknown inputs are known, else *failed*."""
+    ruleset: Ruleset
+    derivation: Derivation
+    possibly_derived: set[str]
+
+    def leaf(self, leaf: cond.Leaf) -> str:
+        facts = self.derivation.facts
+        if leaf.fact in facts:
+            return cond.TRUE if leaf.test(facts[leaf.fact]) else cond.FALSE
+        if self.ruleset.facts[leaf.fact].derived and leaf.fact not in self.possibly_derived:
+            return cond.FALSE
+        return cond.UNKNOWN
+
+    def condition(self, condition: cond.Condition) -> str:
+        if isinstance(condition, cond.Leaf):
+            return self.leaf(condition)
+        results = [self.condition(p) for p in condition.parts]
+        if isinstance(condition, cond.All):
+            return cond.FALSE if cond.FALSE in results else cond.UNKNOWN if cond.UNKNOWN in results else cond.TRUE
+        return cond.TRUE if cond.TRUE in results else cond.UNKNOWN if cond.UNKNOWN in results else cond.FALSE
+
+
+def fact_view(ruleset: Ruleset, derivation: Derivation) -> FactView:
+    # Optimistic fixed point: every leaf on an unknown input fact counts as holding.
+    possible = set(derivation.derived)
+    changed = True
+    while changed:
+        changed = False
+        for rule in ruleset.rules:
+            c = rule.conclusion
+            if c.kind != "derive" or c.target in possible:
+                continue
+            for alternative in alternatives(rule):
+                if all(_optimistic(ruleset, leaf, derivation.facts, possible) for leaf in alternative):
+                    possible.add(c.target)
+                    changed = True
+                    break
+    return FactView(ruleset, derivation, possible)
+
+
+def _optimistic(ruleset: Ruleset, leaf: cond.Leaf, facts: Mapping, possible: set[str]) -> bool:
+    if leaf.fact in facts:
+        return leaf.test(facts[leaf.fact])
+    spec = ruleset.facts[leaf.fact]
+    return leaf.fact in possible if spec.derived else True
+
+
+def upstream_input_facts(ruleset: Ruleset, rule: Rule, seen: set[str] | None = None) -> set[str]:
+    """The input facts a rule depends on, through the derived facts it reads."""
+    seen = set() if seen is None else seen
+    found: set[str] = set()
+    for name in rule.facts_read():
+        if not ruleset.facts[name].derived:
+            found.add(name)
+        elif name not in seen:
+            seen.add(name)
+            for producer in ruleset.rules:
+                if producer.conclusion.kind == "derive" and producer.conclusion.target == name:
+                    found |= upstream_input_facts(ruleset, producer, seen)
+    return found
+
+
+def candidate_values(ruleset: Ruleset, name: str) -> list:
+    spec = ruleset.facts[name]
+    if spec.type == "bool":
+        return [True, False]
+    if spec.type == "enum":
+        return [[v] for v in spec.values] if spec.is_list else list(spec.values)
+    if spec.type == "number":
+        thresholds = sorted({leaf.value for rule in ruleset.rules for leaf in cond.leaves(rule.condition)
+                             if leaf.fact == name and isinstance(leaf.value, (int, float))})
+        return sorted({t + d for t in thresholds for d in (-1, 0, 1)})
+    return []
+
+
+class WhatIf:
+    """Single-fact changes to a profile and what they would recommend (computed once)."""
+
+    def __init__(self, ruleset: Ruleset, profile: Mapping[str, AnyValue]):
+        self.ruleset, self.profile = ruleset, dict(profile)
+        self._cache: dict[str, list[tuple[AnyValue, dict]]] = {}
+
+    def outcomes(self, name: str) -> list[tuple[AnyValue, dict[tuple[str, str], str]]]:
+        if name not in self._cache:
+            results = []
+            for value in candidate_values(self.ruleset, name):
+                derivation = reference_fixed_point(self.ruleset, {**self.profile, name: value})
+                results.append((value, recommended_levels(self.ruleset, derivation)))
+            self._cache[name] = results
+        return self._cache[name]
+
+
+def recommended_levels(ruleset: Ruleset, derivation: Derivation) -> dict[tuple[str, str], str]:
+    levels: dict[tuple[str, str], str] = {}
+    for rule in ruleset.rules:
+        c = rule.conclusion
+        if c.kind == "recommend" and rule.id in derivation.fired:
+            key = (c.target, c.phase)
+            if key not in levels or ruleset.level_rank(c.level) < ruleset.level_rank(levels[key]):
+                levels[key] = c.level
+    return levels
+
+
+def rule_status(ruleset: Ruleset, rule: Rule, view: FactView) -> dict:
+    leaves = []
+    for leaf in dict.fromkeys(cond.leaves(rule.condition)):
+        status = view.leaf(leaf)
+        entry = {"condition": leaf.describe(), "fact": leaf.fact, "status": status}
+        if leaf.fact in view.derivation.facts:
+            entry["value"] = view.derivation.facts[leaf.fact]
+        if ruleset.facts[leaf.fact].derived:
+            entry["derived"] = True
+        leaves.append(entry)
+    return {"rule": rule.id, "level": rule.conclusion.level, "phase": rule.conclusion.phase,
+            "citation": str(rule.citation), "quote": " ".join(rule.quote.split()),
+            "status": view.condition(rule.condition), "conditions": leaves}
+
+
+def why_not(ruleset: Ruleset, profile: Mapping[str, AnyValue], derivation: Derivation,
+            sector: str, phase: str, view: FactView, whatif: WhatIf, current_level: str | None = None) -> dict:
+    """The rules that could recommend `sector` for `phase`, their conditions' status, and the
+    unknown facts that, once known, would recommend it (or raise its level)."""
+    candidates = [r for r in ruleset.rules
+                  if r.conclusion.kind == "recommend" and r.conclusion.target == sector
+                  and r.conclusion.phase == phase]
+    unknown_inputs = sorted({f for r in candidates for f in upstream_input_facts(ruleset, r)} - set(profile))
+    changes = []
+    for name in unknown_inputs:
+        for value, levels in whatif.outcomes(name):
+            level = levels.get((sector, phase))
+            if level and (current_level is None or ruleset.level_rank(level) < ruleset.level_rank(current_level)):
+                changes.append({"fact": name, "value": value, "level": level})
+    return {"sector": sector, "phase": phase,
+            "rules": [rule_status(ruleset, r, view) for r in candidates],
+            "would_change_if": changes}
+
+
+def assess(ruleset: Ruleset, profile: Mapping[str, AnyValue], *, engine: str = "durable",
+           explain_absent: bool = True) -> dict:
+    """Assess a validated profile (see `profile.build_profile`)."""
+    derivation = durable_engine(ruleset).run(profile) if engine == "durable" \
+        else reference_fixed_point(ruleset, profile)
+    result: dict[str, AnyValue] = {
+        "tool": {"name": "mcof", "version": __version__},
+        "ruleset": ruleset.summary(),
+        "profile": dict(profile),
+        "unknown_facts": unknown_facts(ruleset, profile),
+    }
+    result.update(conclusions(ruleset, derivation))
+    if not ruleset.modalities:
+        del result["modalities"]
+    if not ruleset.cross_cutting:
+        del result["cross_cutting"]
+    if explain_absent:
+        result["not_recommended"] = not_recommended(ruleset, profile, derivation, result["recommendations"])
+    return result
+
+
+def unknown_facts(ruleset: Ruleset, profile: Mapping) -> list[str]:
+    read = {leaf.fact for rule in ruleset.rules for leaf in cond.leaves(rule.condition)}
+    return sorted(n for n, spec in ruleset.facts.items() if not spec.derived and n in read and n not in profile)
+
+
+def not_recommended(ruleset: Ruleset, profile: Mapping, derivation: Derivation,
+                    recommendations: list[dict]) -> list[dict]:
+    present = {(r["sector"], r["phase"]) for r in recommendations}
+    view, whatif = fact_view(ruleset, derivation), WhatIf(ruleset, profile)
+    absent = []
+    for phase in profile.get("phase", []):
+        for sector in ruleset.sector_slugs:
+            if (sector, phase) not in present:
+                entry = why_not(ruleset, profile, derivation, sector, phase, view, whatif)
+                entry["rules"] = [r for r in entry["rules"] if _mentions_profile_crisis(r, profile)] or entry["rules"]
+                absent.append(entry)
+    return absent
+
+
+def _mentions_profile_crisis(status: dict, profile: Mapping) -> bool:
+    """Keep the why-not short: rules of the profile's own crisis types come first; rules of
+    other crisis types fail on crisis_type alone and say nothing new."""
+    for leaf in status["conditions"]:
+        if leaf["fact"] == "crisis_type" and leaf["status"] == cond.FALSE:
+            return False
+    return True
+
+
+def explain(ruleset: Ruleset, profile: Mapping[str, AnyValue], sector: str) -> dict:
+    """Why (or why not) `sector` is recommended, phase by phase, for `mcof explain`."""
+    derivation = durable_engine(ruleset).run(profile)
+    result = conclusions(ruleset, derivation)
+    view, whatif = fact_view(ruleset, derivation), WhatIf(ruleset, profile)
+    chains = {d["fact"]: d for d in result["derived_facts"]}
+    phases = []
+    for phase in PHASE_ORDER:
+        recommended = next((r for r in result["recommendations"]
+                            if r["sector"] == sector and r["phase"] == phase), None)
+        entry = why_not(ruleset, profile, derivation, sector, phase, view, whatif,
+                        current_level=recommended["level"] if recommended else None)
+        entry["in_profile"] = phase in profile.get("phase", [])
+        entry["recommended"] = recommended is not None
+        entry["level"] = recommended["level"] if recommended else None
+        entry["justifications"] = recommended["justifications"] if recommended else []
+        if entry["rules"] or entry["in_profile"]:
+            phases.append(entry)
+    used = {f for p in phases for j in p["justifications"] for f in j["derived_facts"]}
+    return {"tool": {"name": "mcof", "version": __version__}, "ruleset": ruleset.summary(),
+            "profile": dict(profile), "unknown_facts": unknown_facts(ruleset, profile),
+            "sector": ruleset.sector(sector).to_dict(), "phases": phases,
+            "derived_facts": [chains[f] for f in sorted(_closure(used, chains))]}
+
+
+def _closure(names: set[str], chains: dict[str, dict]) -> set[str]:
+    """The derived facts reachable from `names` through their justifications."""
+    todo, seen = list(names), set()
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in chains:
+            continue
+        seen.add(name)
+        for j in chains[name]["justifications"]:
+            todo.extend(j["derived_facts"])
+    return seen
