@@ -214,9 +214,12 @@ def why_not(ruleset: Ruleset, profile: Mapping[str, AnyValue], derivation: Deriv
     unknown_inputs = sorted({f for r in candidates for f in upstream_input_facts(ruleset, r)} - set(profile))
     changes = []
     for name in unknown_inputs:
+        reported: set[str] = set()
         for value, levels in whatif.outcomes(name):
             level = levels.get((sector, phase))
-            if level and (current_level is None or ruleset.level_rank(level) < ruleset.level_rank(current_level)):
+            better = level and (current_level is None or ruleset.level_rank(level) < ruleset.level_rank(current_level))
+            if better and level not in reported:  # the first value that reaches a level is enough
+                reported.add(level)
                 changes.append({"fact": name, "value": value, "level": level})
     return {"sector": sector, "phase": phase,
             "rules": [rule_status(ruleset, r, view) for r in candidates],

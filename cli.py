@@ -1,0 +1,247 @@
+"""mcof command line: a thin click layer over the `engine` library."""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from engine.errors import McofError
+
+FORMATS = ["table", "json", "markdown"]
+
+
+class McofGroup(click.Group):
+    """Turns every mcof error into one `Error:` line and a non-zero exit, never a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except McofError as error:
+            raise click.ClickException(str(error)) from None
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except KeyboardInterrupt:
+            raise click.Abort() from None
+        except Exception as error:  # noqa: BLE001 - the promise is: no traceback for users
+            if os.environ.get("MCOF_DEBUG"):
+                raise
+            raise click.ClickException(
+                f"internal error: {type(error).__name__}: {error} (set MCOF_DEBUG=1 for the traceback, "
+                "and please report it)") from None
+
+
+def ruleset_option(default="2012"):
+    return click.option("--ruleset", "-r", default=default, show_default=True, metavar="2012|2021|PATH",
+                        help="Built-in ruleset (2012, 2021) or a ruleset directory.")
+
+
+def format_option(formats=FORMATS, default="table"):
+    return click.option("--format", "-f", "fmt", type=click.Choice(formats), default=default, show_default=True,
+                        help="Output format.")
+
+
+output_option = click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
+                             help="Write to FILE instead of standard output (written whole or not at all).")
+set_option = click.option("--set", "-s", "assignments", multiple=True, metavar="KEY=VALUE",
+                          help="Set or override one fact (booleans true/false; lists comma-separated). Repeatable.")
+
+
+def emit(text: str, output: str | None) -> None:
+    if output is None:
+        click.echo(text, nl=not text.endswith("\n"))
+        return
+    target = Path(output)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    click.echo(f"wrote {target}", err=True)
+
+
+def use_color(output: str | None) -> bool:
+    return output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def load_profile(ruleset, profile_path: str | None, assignments) -> dict:
+    from engine.profile import build_profile, read_profile_file
+    data = read_profile_file(profile_path) if profile_path else {}
+    return build_profile(ruleset, data, list(assignments), origin=profile_path or "--set")
+
+
+def sector_names(ruleset) -> dict[str, str]:
+    return {s.slug: f"{s.number}. {s.name}" for s in ruleset.sectors}
+
+
+@click.group(cls=McofGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="mcof", prog_name="mcof")
+def main():
+    """mcof: IOM's Migration Crisis Operational Framework (MCOF), executable and explained.
+
+    Describe a crisis (type, phase, circumstances) and get the framework's prioritised
+    sectors of assistance, each justified by the framework's own words.
+
+    \b
+    Examples:
+      mcof assess examples/libya-2011.yaml
+      mcof assess --set crisis_type=man_made --set phase=during --set international_migrants_caught=true
+      mcof explain examples/libya-2011.yaml --sector transport_assistance
+    """
+
+
+@main.command()
+@click.argument("profile", required=False, type=click.Path(dir_okay=False))
+@set_option
+@ruleset_option()
+@format_option(FORMATS + ["html"])
+@output_option
+def assess(profile, assignments, ruleset, fmt, output):
+    """Assess a crisis PROFILE (YAML or JSON file, or --set facts alone).
+
+    Lists the sectors of assistance per phase at their level (critical, important,
+    recommended), every rule that justifies each one, coordination partners, and which
+    unknown facts would change the result.
+    """
+    from engine import assess as run_assessment, load_ruleset
+    if not profile and not assignments:
+        raise click.UsageError("give a PROFILE file or at least one --set KEY=VALUE")
+    rs = load_ruleset(ruleset)
+    facts = load_profile(rs, profile, assignments)
+    result = run_assessment(rs, facts)
+    if fmt == "json":
+        from engine.render import to_json
+        emit(to_json(result), output)
+    elif fmt == "markdown":
+        from engine.render import assessment_markdown
+        emit(assessment_markdown(result, sector_names(rs)), output)
+    elif fmt == "html":
+        from engine.report.html import render_assessment
+        emit(render_assessment(result, [s.to_dict() for s in rs.sectors]), output)
+    else:
+        from engine.render import assessment_table
+        emit(assessment_table(result, sector_names(rs), color=use_color(output)), output)
+
+
+@main.command()
+@click.argument("profile", required=False, type=click.Path(dir_okay=False))
+@click.option("--sector", required=True, metavar="SLUG", help="The sector to explain (see `mcof sectors`).")
+@set_option
+@ruleset_option()
+@format_option()
+@output_option
+def explain(profile, sector, assignments, ruleset, fmt, output):
+    """Why a sector is, or is not, recommended for PROFILE.
+
+    For each phase: the rules that could recommend the sector, which of their conditions
+    held, failed or were unknown, and which unknown fact would change the answer.
+    """
+    from engine import explain as run_explain, load_ruleset
+    from engine.errors import ProfileError, did_you_mean
+    if not profile and not assignments:
+        raise click.UsageError("give a PROFILE file or at least one --set KEY=VALUE")
+    rs = load_ruleset(ruleset)
+    if sector not in rs.sector_slugs:
+        raise ProfileError(f"unknown sector '{sector}' in ruleset {rs.id}", where="--sector",
+                           hint=did_you_mean(sector, rs.sector_slugs) or "list them with `mcof sectors`")
+    facts = load_profile(rs, profile, assignments)
+    result = run_explain(rs, facts, sector)
+    from engine.render import explain_text, to_json
+    emit(to_json(result) if fmt == "json" else explain_text(result, markdown=fmt == "markdown"), output)
+
+
+@main.command()
+@ruleset_option()
+@format_option()
+@output_option
+def sectors(ruleset, fmt, output):
+    """List the ruleset's sectors of assistance, with their objectives."""
+    from engine import load_ruleset
+    from engine.render import records_table, to_json
+    rs = load_ruleset(ruleset)
+    rows = [s.to_dict() for s in rs.sectors]
+    if fmt == "json":
+        emit(to_json(rows), output)
+    else:
+        emit(records_table(rows, ["number", "slug", "name", "objective", "citation"],
+                           title=f"Sectors of assistance ({rs.id})", markdown=fmt == "markdown"), output)
+
+
+@main.command()
+@ruleset_option()
+@click.option("--all", "show_all", is_flag=True, help="Include the facts derived by rules.")
+@format_option()
+@output_option
+def facts(ruleset, show_all, fmt, output):
+    """List the facts a profile may carry (type, allowed values, meaning, source)."""
+    from engine import load_ruleset
+    from engine.render import records_table, to_json
+    rs = load_ruleset(ruleset)
+    rows = [f.to_dict() for f in rs.facts.values() if show_all or not f.derived]
+    if fmt == "json":
+        emit(to_json(rows), output)
+    else:
+        for row in rows:
+            row["values"] = row.get("values") or (f"{row.get('min', '')}..{row.get('max', '')}"
+                                                  if row["type"] == "number" else "")
+            row["type"] = f"list of {row['type']}" if row["list"] else row["type"]
+        emit(records_table(rows, ["name", "type", "values", "meaning", "source"] + (["derived"] if show_all else []),
+                           title=f"Facts ({rs.id})", markdown=fmt == "markdown"), output)
+
+
+@main.group(cls=McofGroup)
+def rules():
+    """Inspect the rules: list, show."""
+
+
+@rules.command("list")
+@ruleset_option()
+@click.option("--sector", metavar="SLUG", help="Only rules concluding on this sector.")
+@click.option("--interpretations", is_flag=True, help="Only rules that go beyond the literal text.")
+@format_option()
+@output_option
+def rules_list(ruleset, sector, interpretations, fmt, output):
+    """List the rules with their conclusion and citation."""
+    from engine import load_ruleset
+    from engine.render import records_table, to_json
+    rs = load_ruleset(ruleset)
+    selected = [r for r in rs.rules
+                if (sector is None or r.conclusion.target == sector) and (not interpretations or r.interpretation)]
+    if fmt == "json":
+        emit(to_json([r.to_dict() for r in selected]), output)
+        return
+    rows = [{"id": r.id, "then": f"{r.conclusion.kind} {r.conclusion.target}"
+             + (f" {r.conclusion.phase}" if r.conclusion.phase else "")
+             + (f" {r.conclusion.level}" if r.conclusion.level else ""),
+             "citation": str(r.citation), "interpretation": "yes" if r.interpretation else ""} for r in selected]
+    emit(records_table(rows, ["id", "then", "citation", "interpretation"], title=f"{len(rows)} rules ({rs.id})",
+                       markdown=fmt == "markdown"), output)
+
+
+@rules.command("show")
+@click.argument("rule_id")
+@ruleset_option()
+@format_option()
+@output_option
+def rules_show(rule_id, ruleset, fmt, output):
+    """Show one rule: conditions, conclusion, citation, quote, interpretation."""
+    from engine import load_ruleset
+    from engine.render import records_table, to_json
+    rs = load_ruleset(ruleset)
+    data = rs.rule(rule_id).to_dict()
+    if fmt == "json":
+        emit(to_json(data), output)
+        return
+    rows = [{"field": k, "value": v if not isinstance(v, dict) else to_json(v).strip()}
+            for k, v in data.items() if v is not None]
+    emit(records_table(rows, ["field", "value"], title=f"Rule {rule_id}", markdown=fmt == "markdown"), output)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,228 @@
+"""Human-readable renderings (terminal table, Markdown) of mcof results.
+
+Plain functions returning text; the CLI only chooses one. rich is imported lazily so that
+JSON output and start-up stay fast.
+"""
+from __future__ import annotations
+
+import io
+import json
+from typing import Any as AnyValue, Iterable
+
+LEVEL_MARK = {"critical": "●●●", "important": "●● ", "recommended": "●  "}
+LEVEL_STYLE = {"critical": "bold white on red", "important": "bold black on yellow",
+               "recommended": "black on bright_cyan"}
+STATUS_MARK = {"held": "✔ held", "failed": "✘ failed", "unknown": "? unknown"}
+
+
+def to_json(data) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def fmt_value(value: AnyValue) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return str(value)
+
+
+def _console(width: int | None, color: bool):
+    from rich.console import Console
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width or 120, force_terminal=color, color_system="standard" if color else None,
+                      highlight=False, soft_wrap=False)
+    return console, buffer
+
+
+def _level_text(level: str, color: bool):
+    from rich.text import Text
+    label = f"{LEVEL_MARK.get(level, '')} {level}"
+    return Text(label, style=LEVEL_STYLE.get(level, "") if color else "")
+
+
+def _footer(result: dict) -> str:
+    rs = result["ruleset"]
+    tool = result.get("tool", {})
+    return f"ruleset {rs['id']} sha256:{rs['sha256']} · mcof {tool.get('version', '')}"
+
+
+def assessment_table(result: dict, sectors: dict[str, str], *, color: bool = False, width: int | None = None) -> str:
+    from rich.table import Table
+    console, buffer = _console(width, color)
+    profile = ", ".join(f"{k}={fmt_value(v)}" for k, v in result["profile"].items())
+    console.print(f"[bold]Profile[/bold]: {profile}", markup=True)
+    table = Table(title="Sectors of assistance", show_lines=False, expand=False)
+    for column in ("Phase", "Level", "Sector", "Rules", "Citations"):
+        table.add_column(column, overflow="fold")
+    previous = None
+    for rec in result["recommendations"]:
+        phase = rec["phase"] if rec["phase"] != previous else ""
+        previous = rec["phase"]
+        rules = ", ".join(j["rule"] for j in rec["justifications"])
+        citations = "; ".join(dict.fromkeys(j["citation"] for j in rec["justifications"]))
+        table.add_row(phase, _level_text(rec["level"], color), sectors.get(rec["sector"], rec["sector"]),
+                      rules, citations)
+    if result["recommendations"]:
+        console.print(table)
+    else:
+        console.print("No sector is recommended for this profile.")
+    for key, label, name_key in (("modalities", "Operating modalities", "modality"),):
+        if result.get(key):
+            extra = Table(title=label)
+            for column in ("Phase", "Level", "Modality", "Rules"):
+                extra.add_column(column, overflow="fold")
+            for item in result[key]:
+                extra.add_row(item["phase"], _level_text(item["level"], color), item[name_key],
+                              ", ".join(j["rule"] for j in item["justifications"]))
+            console.print(extra)
+    if result.get("coordination"):
+        coordination = Table(title="Coordination partners")
+        for column in ("Phase", "Partner", "Rules", "Citations"):
+            coordination.add_column(column, overflow="fold")
+        for item in result["coordination"]:
+            coordination.add_row(item["phase"], item.get("partner_name", item["partner"]),
+                                 ", ".join(j["rule"] for j in item["justifications"]),
+                                 "; ".join(dict.fromkeys(j["citation"] for j in item["justifications"])))
+        console.print(coordination)
+    if result.get("cross_cutting"):
+        console.print("Cross-cutting issues: " + ", ".join(i.get("name", i["issue"]) for i in result["cross_cutting"]))
+    if result.get("derived_facts"):
+        console.print("Derived facts: " + ", ".join(
+            f"{d['fact']} (by {', '.join(j['rule'] for j in d['justifications'])})" for d in result["derived_facts"]))
+    hints = _would_change(result)
+    if result.get("unknown_facts"):
+        console.print("Unknown facts (not in the profile): " + ", ".join(result["unknown_facts"]))
+    for line in hints:
+        console.print("  " + line)
+    console.print(f"[dim]{_footer(result)}[/dim]", markup=True)
+    console.print("Why a sector is or is not recommended: mcof explain PROFILE --sector SLUG")
+    return buffer.getvalue()
+
+
+def _would_change(result: dict) -> list[str]:
+    by_fact: dict[tuple[str, str], list[str]] = {}
+    for absent in result.get("not_recommended", []):
+        for change in absent["would_change_if"]:
+            key = (change["fact"], fmt_value(change["value"]))
+            by_fact.setdefault(key, []).append(f"{absent['sector']} ({absent['phase']}, {change['level']})")
+    return [f"if {fact}={value}: would add {', '.join(items)}" for (fact, value), items in sorted(by_fact.items())]
+
+
+def assessment_markdown(result: dict, sectors: dict[str, str]) -> str:
+    out = [f"# MCOF assessment ({result['ruleset']['id']})", "", "## Profile", "",
+           "| fact | value |", "| --- | --- |"]
+    out += [f"| {k} | {fmt_value(v)} |" for k, v in result["profile"].items()]
+    out += [f"| {k} | *unknown* |" for k in result.get("unknown_facts", [])]
+    out += ["", "## Recommendations", "", "| phase | level | sector | rules |", "| --- | --- | --- | --- |"]
+    for rec in result["recommendations"]:
+        out.append(f"| {rec['phase']} | **{rec['level']}** | {sectors.get(rec['sector'], rec['sector'])} | "
+                   + ", ".join(f"`{j['rule']}`" for j in rec["justifications"]) + " |")
+    out += ["", "## Justifications", ""]
+    for rec in result["recommendations"]:
+        out.append(f"### {sectors.get(rec['sector'], rec['sector'])}: {rec['phase']}, {rec['level']}")
+        out.append("")
+        out += _justifications_md(rec["justifications"])
+    for key, title, name in (("modalities", "Operating modalities", "modality"),):
+        if result.get(key):
+            out += ["", f"## {title}", ""]
+            for item in result[key]:
+                out.append(f"### {item[name]}: {item['phase']}, {item['level']}")
+                out += _justifications_md(item["justifications"])
+    if result.get("coordination"):
+        out += ["## Coordination partners", ""]
+        for item in result["coordination"]:
+            out.append(f"### {item.get('partner_name', item['partner'])} ({item['phase']})")
+            out.append("")
+            out += _justifications_md(item["justifications"])
+    if result.get("cross_cutting"):
+        out += ["## Cross-cutting issues", ""]
+        for item in result["cross_cutting"]:
+            out.append(f"### {item.get('name', item['issue'])}")
+            out += _justifications_md(item["justifications"])
+    if result.get("derived_facts"):
+        out += ["## Derived facts", ""]
+        for item in result["derived_facts"]:
+            out.append(f"### {item['fact']} = {fmt_value(item['value'])}")
+            out.append("")
+            out += _justifications_md(item["justifications"])
+    hints = _would_change(result)
+    if hints:
+        out += ["## What unknown facts would change", ""] + [f"- {h}" for h in hints] + [""]
+    out += ["---", f"*{_footer(result)}*", ""]
+    return "\n".join(out)
+
+
+def _justifications_md(justifications: Iterable[dict]) -> list[str]:
+    lines = []
+    for j in justifications:
+        level = f" ({j['level']})" if j.get("level") else ""
+        lines.append(f"- `{j['rule']}`{level}, {j['citation']}")
+        lines.append(f"  > {j['quote']}")
+        if j.get("facts"):
+            lines.append("  - facts: " + ", ".join(f"{k}={fmt_value(v)}" for k, v in j["facts"].items()))
+        if j.get("origin"):
+            link = j["origin"]["crosswalk"]
+            lines.append(f"  - carried from {j['origin']['ruleset']} rule `{j['origin']['rule']}` "
+                         f"({j['origin']['sector']}) by crosswalk `{link['id']}` ({link['relation']}, {link['citation']})")
+        if j.get("interpretation"):
+            lines.append(f"  - interpretation: {j['interpretation']}")
+    lines.append("")
+    return lines
+
+
+def explain_text(result: dict, *, markdown: bool = False) -> str:
+    sector = result["sector"]
+    h = "## " if markdown else ""
+    out = [f"{'# ' if markdown else ''}Why {sector['name']} ({sector['slug']})", ""]
+    for phase in result["phases"]:
+        status = f"{phase['level']}" if phase["recommended"] else "not recommended"
+        scope = "" if phase["in_profile"] else " (phase not in the profile)"
+        out.append(f"{h}{phase['phase']}: {status}{scope}")
+        out.append("")
+        for j in phase["justifications"]:
+            out.append(f"  ✔ {j['rule']} ({j['level']}, {j['citation']}) fired on "
+                       + ", ".join(f"{k}={fmt_value(v)}" for k, v in j["facts"].items()))
+        for rule in phase["rules"]:
+            if rule["status"] == "held":
+                continue
+            out.append(f"  ✘ {rule['rule']} ({rule['level']}, {rule['citation']}): {rule['status']}")
+            out.append(f"      \"{rule['quote']}\"")
+            for leaf in rule["conditions"]:
+                value = f" (is {fmt_value(leaf['value'])})" if "value" in leaf else ""
+                derived = " [derived]" if leaf.get("derived") else ""
+                out.append(f"      {STATUS_MARK[leaf['status']]:<10} {leaf['condition']}{value}{derived}")
+        for change in phase["would_change_if"]:
+            out.append(f"  → if {change['fact']} were {fmt_value(change['value'])}: {change['level']}")
+        out.append("")
+    if result.get("derived_facts"):
+        out.append(f"{h}Chains behind derived facts")
+        for d in result["derived_facts"]:
+            for j in d["justifications"]:
+                out.append(f"  {d['fact']} ← {j['rule']} ({j['citation']}) on "
+                           + ", ".join(f"{k}={fmt_value(v)}" for k, v in j["facts"].items()))
+        out.append("")
+    if result.get("unknown_facts"):
+        out.append("Unknown facts: " + ", ".join(result["unknown_facts"]))
+    out.append(_footer(result))
+    return "\n".join(out) + "\n"
+
+
+def records_table(rows: list[dict], columns: list[str], *, title: str | None = None, markdown: bool = False,
+                  width: int | None = None) -> str:
+    """A list of flat records as a terminal or Markdown table."""
+    if markdown:
+        lines = ([f"## {title}", ""] if title else []) + ["| " + " | ".join(columns) + " |",
+                                                        "| " + " | ".join("---" for _ in columns) + " |"]
+        for row in rows:
+            lines.append("| " + " | ".join(fmt_value(row.get(c, "")).replace("|", "\\|") for c in columns) + " |")
+        return "\n".join(lines) + "\n"
+    from rich.table import Table
+    console, buffer = _console(width, False)
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*(fmt_value(row.get(c, "")) for c in columns))
+    console.print(table)
+    return buffer.getvalue()

@@ -1,0 +1,24 @@
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+MINI = ROOT / "tests" / "fixtures" / "mini"
+
+
+@pytest.fixture(scope="session")
+def mini():
+    from engine import load_ruleset
+    return load_ruleset(MINI)
+
+
+@pytest.fixture
+def mini_copy(tmp_path):
+    """A writable copy of the mini ruleset (for corrupting it), with its source path fixed."""
+    target = tmp_path / "mini"
+    shutil.copytree(MINI, target)
+    head = target / "ruleset.yaml"
+    head.write_text(head.read_text().replace("../../../rulesets/sources/MC2355.txt",
+                                             str(ROOT / "rulesets" / "sources" / "MC2355.txt")))
+    return target
