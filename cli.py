@@ -70,10 +70,14 @@ def use_color(output: str | None) -> bool:
     return output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
-def load_profile(ruleset, profile_path: str | None, assignments) -> dict:
-    from engine.profile import build_profile, read_profile_file
+def load_profile(ruleset_name: str, profile_path: str | None, assignments):
+    """The ruleset and the validated profile (the file is read first: its errors come first)."""
+    from engine import build_profile, load_ruleset, read_profile_file
+    if not profile_path and not assignments:
+        raise click.UsageError("give a PROFILE file or at least one --set KEY=VALUE")
     data = read_profile_file(profile_path) if profile_path else {}
-    return build_profile(ruleset, data, list(assignments), origin=profile_path or "--set")
+    ruleset = load_ruleset(ruleset_name)
+    return ruleset, build_profile(ruleset, data, list(assignments), origin=profile_path or "--set")
 
 
 def sector_names(ruleset) -> dict[str, str]:
@@ -109,11 +113,8 @@ def assess(profile, assignments, ruleset, fmt, output):
     recommended), every rule that justifies each one, coordination partners, and which
     unknown facts would change the result.
     """
-    from engine import assess as run_assessment, load_ruleset
-    if not profile and not assignments:
-        raise click.UsageError("give a PROFILE file or at least one --set KEY=VALUE")
-    rs = load_ruleset(ruleset)
-    facts = load_profile(rs, profile, assignments)
+    from engine import assess as run_assessment
+    rs, facts = load_profile(ruleset, profile, assignments)
     result = run_assessment(rs, facts)
     if fmt == "json":
         from engine.render import to_json
@@ -142,15 +143,12 @@ def explain(profile, sector, assignments, ruleset, fmt, output):
     For each phase: the rules that could recommend the sector, which of their conditions
     held, failed or were unknown, and which unknown fact would change the answer.
     """
-    from engine import explain as run_explain, load_ruleset
+    from engine import explain as run_explain
     from engine.errors import ProfileError, did_you_mean
-    if not profile and not assignments:
-        raise click.UsageError("give a PROFILE file or at least one --set KEY=VALUE")
-    rs = load_ruleset(ruleset)
+    rs, facts = load_profile(ruleset, profile, assignments)
     if sector not in rs.sector_slugs:
         raise ProfileError(f"unknown sector '{sector}' in ruleset {rs.id}", where="--sector",
                            hint=did_you_mean(sector, rs.sector_slugs) or "list them with `mcof sectors`")
-    facts = load_profile(rs, profile, assignments)
     result = run_explain(rs, facts, sector)
     from engine.render import explain_text, to_json
     emit(to_json(result) if fmt == "json" else explain_text(result, markdown=fmt == "markdown"), output)

@@ -409,6 +409,10 @@ class _Loader:
                           did_you_mean(node["type"], FACT_TYPES) or one_of(FACT_TYPES))
             if node["type"] == "enum" and not isinstance(node.get("values"), list):
                 self.fail("an enum fact needs 'values' (a list)", where)
+            if node.get("derived") and node["type"] != "bool":
+                # A derived fact is asserted when its rules hold and is otherwise not
+                # established: it is a flag, never a quantity.
+                self.fail("a derived fact must have type bool", where)
             source = self.citation(node["source"], where, "source")
             quote = node.get("quote")
             if quote:
@@ -559,11 +563,10 @@ class _Loader:
             if not spec.derived:
                 self.fail(f"then.derive: fact '{spec.name}' is an input fact", where,
                           "mark it derived: true in facts.yaml, or derive another fact")
-            value = body.get("value", True)
-            problem = operand_problem(spec, "equals", value)
-            if problem:
-                self.fail(f"then.derive: {problem}", where)
-            return Conclusion("derive", spec.name, value=value)
+            if body.get("value", True) is not True:
+                self.fail("then.derive: a derived fact is asserted as true", where,
+                          "derive another fact for the opposite case")
+            return Conclusion("derive", spec.name, value=True)
         catalogues = {"recommend": ("sector", self.sector_slugs), "coordinate": ("partner", self.partners),
                       "modality": ("modality", self.modalities), "cross_cutting": ("issue", self.cross_cutting)}
         target_key, known = catalogues[kind]
