@@ -1,0 +1,157 @@
+"""`mcof rules lint`: checks a ruleset beyond what loading already enforces.
+
+Loading rejects malformed rules outright (unknown facts, sectors or levels, quotes not in
+their paragraph, duplicate ids). Lint reports, all at once, what a well-formed ruleset can
+still get wrong: rules that can never fire, contradictions, sectors no rule can recommend,
+facts no rule reads, rules without test cases.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import yaml
+
+from . import conditions as cond
+from .errors import RulesetError
+from .inference import alternatives
+from .ruleset import FactSpec, Rule, Ruleset, load_ruleset
+
+
+@dataclass
+class Finding:
+    severity: str      # error | warning
+    check: str
+    message: str
+    where: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def satisfiable(alternative: tuple[cond.Leaf, ...], facts: dict[str, FactSpec], derivable: set[str]) -> str | None:
+    """None when some profile can make every leaf hold; else why not."""
+    by_fact: dict[str, list[cond.Leaf]] = {}
+    for leaf in alternative:
+        by_fact.setdefault(leaf.fact, []).append(leaf)
+    for name, leaves in by_fact.items():
+        spec = facts[name]
+        if spec.derived:
+            if name not in derivable:
+                return f"derived fact '{name}' can never be derived"
+            continue
+        if spec.is_list:
+            continue  # `includes` of catalogue values: any combination can be given
+        if spec.type == "number":
+            low, high = (spec.minimum if spec.minimum is not None else -math.inf,
+                         spec.maximum if spec.maximum is not None else math.inf)
+            candidates = {low, high} | {leaf.value + d for leaf in leaves if isinstance(leaf.value, (int, float))
+                                        for d in (-1e-9, 0, 1e-9)}
+            if not any(low <= x <= high and all(leaf.test(x) for leaf in leaves) for x in candidates):
+                return f"no value of '{name}' satisfies " + " and ".join(leaf.describe() for leaf in leaves)
+            continue
+        domain = [True, False] if spec.type == "bool" else spec.values if spec.type == "enum" else None
+        if domain is not None and not any(all(leaf.test(v) for leaf in leaves) for v in domain):
+            return f"no value of '{name}' satisfies " + " and ".join(leaf.describe() for leaf in leaves)
+    return None
+
+
+def lint(ruleset_name: str | Path) -> tuple[Ruleset | None, list[Finding]]:
+    try:
+        ruleset = load_ruleset(ruleset_name)
+    except RulesetError as error:
+        return None, [Finding("error", "load", error.message + (f" ({error.hint})" if error.hint else ""),
+                              error.where or str(ruleset_name))]
+    findings: list[Finding] = []
+    own = [r for r in ruleset.rules if r.origin is None]
+
+    # rules that can never fire (fixed point over derivable facts)
+    derivable: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for rule in ruleset.rules:
+            if rule.conclusion.kind == "derive" and rule.conclusion.target not in derivable and any(
+                    satisfiable(alt, ruleset.facts, derivable) is None for alt in alternatives(rule)):
+                derivable.add(rule.conclusion.target)
+                changed = True
+    for rule in own:
+        reasons = [satisfiable(alt, ruleset.facts, derivable) for alt in alternatives(rule)]
+        if all(reasons):
+            findings.append(Finding("error", "never-fires", f"rule {rule.id} can never fire: {reasons[0]}", rule.where))
+        else:
+            for index, reason in enumerate(reasons):
+                if reason:
+                    findings.append(Finding("warning", "dead-alternative",
+                                            f"rule {rule.id}: alternative {index + 1} can never hold: {reason}",
+                                            rule.where))
+
+    # contradictions: the same condition concluding different levels for the same target
+    seen: dict[tuple, Rule] = {}
+    for rule in own:
+        c = rule.conclusion
+        if c.level is None:
+            continue
+        key = (c.kind, c.target, c.phase, frozenset(frozenset(alt) for alt in alternatives(rule)))
+        other = seen.get(key)
+        if other and other.conclusion.level != c.level:
+            # Two sentences may well support one sector at two levels (the entry takes the
+            # highest and lists both); one sentence read at two levels is a contradiction.
+            same_text = " ".join(other.quote.split()) == " ".join(rule.quote.split())
+            findings.append(Finding(
+                "error" if same_text else "warning", "contradiction" if same_text else "overlap",
+                f"rules {other.id} ({other.conclusion.level}) and {rule.id} ({c.level}) have the same conditions "
+                f"and conclude different levels for {c.target} ({c.phase})"
+                + ("" if same_text else " from different sentences; the entry takes the highest"), rule.where))
+        seen.setdefault(key, rule)
+
+    recommended = {r.conclusion.target for r in ruleset.rules if r.conclusion.kind == "recommend"}
+    for sector in ruleset.sectors:
+        if sector.slug not in recommended:
+            findings.append(Finding("error", "unreachable-sector", f"no rule can recommend sector {sector.slug}",
+                                    str(ruleset.directory / "sectors.yaml")))
+
+    read = {leaf.fact for r in ruleset.rules for leaf in cond.leaves(r.condition)}
+    for name, spec in ruleset.facts.items():
+        if name not in read:
+            findings.append(Finding("warning", "unused-fact", f"no rule reads fact {name}",
+                                    str(ruleset.directory / "facts.yaml")))
+    named = {r.conclusion.target for r in ruleset.rules if r.conclusion.kind == "coordinate"}
+    for slug in ruleset.partners:
+        if slug not in named:
+            findings.append(Finding("warning", "unused-partner", f"no rule names coordination partner {slug}",
+                                    str(ruleset.directory / "partners.yaml")))
+
+    for rule in own:
+        document = ruleset.documents[rule.citation.document]
+        if not document.contains(rule.quote, rule.citation.section, rule.citation.paragraph):
+            findings.append(Finding("error", "quote", f"rule {rule.id}: quote not found in {rule.citation}", rule.where))
+
+    tested = tested_rules(ruleset)
+    for rule in own:
+        kinds = tested.get(rule.id, set())
+        if kinds != {"fires", "does_not_fire"}:
+            missing = {"fires", "does_not_fire"} - kinds
+            findings.append(Finding("error", "untested", f"rule {rule.id} has no '{' and '.join(sorted(missing))}' "
+                                    "test case (rules/<name>.test.yaml)", rule.where))
+    return ruleset, findings
+
+
+def test_cases(ruleset: Ruleset) -> list[tuple[str, str, dict, str]]:
+    """(rule id, 'fires'|'does_not_fire', profile, file) from the rules' test files."""
+    cases = []
+    for path in sorted((ruleset.directory / "rules").glob("*.test.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for entry in data.get("cases") or []:
+            for kind in ("fires", "does_not_fire"):
+                for profile in entry.get(kind) or []:
+                    cases.append((entry["rule"], kind, profile, str(path)))
+    return cases
+
+
+def tested_rules(ruleset: Ruleset) -> dict[str, set[str]]:
+    tested: dict[str, set[str]] = {}
+    for rule_id, kind, _, _ in test_cases(ruleset):
+        tested.setdefault(rule_id, set()).add(kind)
+    return tested

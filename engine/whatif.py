@@ -1,0 +1,97 @@
+"""What-if analysis: the difference between two profiles, and sweeps over fact values."""
+from __future__ import annotations
+
+import itertools
+from typing import Any as AnyValue, Mapping, Sequence
+
+from .assessment import assess, upstream_input_facts
+from .ruleset import Ruleset
+
+UNKNOWN = "unknown"
+
+
+def _levels(result: dict) -> dict[tuple[str, str], dict]:
+    return {(r["sector"], r["phase"]): r for r in result["recommendations"]}
+
+
+def _rule_ids(entry: dict | None) -> set[str]:
+    return {j["rule"] for j in entry["justifications"]} if entry else set()
+
+
+def changed_facts(a: Mapping, b: Mapping) -> dict[str, list]:
+    """fact -> [value in A, value in B], unknown where a profile leaves the fact out."""
+    return {name: [a.get(name, UNKNOWN), b.get(name, UNKNOWN)]
+            for name in sorted(set(a) | set(b)) if a.get(name, UNKNOWN) != b.get(name, UNKNOWN)}
+
+
+def diff(ruleset: Ruleset, profile_a: Mapping[str, AnyValue], profile_b: Mapping[str, AnyValue]) -> dict:
+    """Sectors added, removed or changed in level from A to B, each with the facts that
+    changed under the rules that caused it, and those rules."""
+    a, b = assess(ruleset, profile_a), assess(ruleset, profile_b)
+    facts = changed_facts(a["profile"], b["profile"])
+    levels_a, levels_b = _levels(a), _levels(b)
+    changes = []
+    for key in sorted(set(levels_a) | set(levels_b), key=lambda k: (ruleset.sector_slugs.index(k[0]), k[1])):
+        entry_a, entry_b = levels_a.get(key), levels_b.get(key)
+        level_a = entry_a["level"] if entry_a else None
+        level_b = entry_b["level"] if entry_b else None
+        if level_a == level_b and _rule_ids(entry_a) == _rule_ids(entry_b):
+            continue
+        if level_a is None:
+            change = "added"
+        elif level_b is None:
+            change = "removed"
+        elif level_a != level_b:
+            change = "level_raised" if ruleset.level_rank(level_b) < ruleset.level_rank(level_a) else "level_lowered"
+        else:
+            change = "justification_changed"
+        gained, lost = _rule_ids(entry_b) - _rule_ids(entry_a), _rule_ids(entry_a) - _rule_ids(entry_b)
+        causes = set()
+        for rule_id in gained | lost:
+            causes |= upstream_input_facts(ruleset, ruleset.rule(rule_id))
+        changes.append({"sector": key[0], "phase": key[1], "change": change, "from": level_a, "to": level_b,
+                        "rules_gained": sorted(gained), "rules_lost": sorted(lost),
+                        "facts_changed": {f: v for f, v in facts.items() if f in causes}})
+    coord_a = {(c["partner"], c["phase"]) for c in a["coordination"]}
+    coord_b = {(c["partner"], c["phase"]) for c in b["coordination"]}
+    coordination = ([{"partner": p, "phase": ph, "change": "added"} for p, ph in sorted(coord_b - coord_a)]
+                    + [{"partner": p, "phase": ph, "change": "removed"} for p, ph in sorted(coord_a - coord_b)])
+    return {"ruleset": ruleset.summary(), "a": a, "b": b, "facts_changed": facts,
+            "changes": changes, "coordination_changes": coordination}
+
+
+def parse_vary(ruleset: Ruleset, text: str) -> tuple[str, list]:
+    """`FACT=V1,V2,...` -> (fact, values typed and validated as in a profile)."""
+    from .errors import ProfileError
+    from .profile import _spec, coerce_text, normalize_value
+    name, sep, values = text.partition("=")
+    if not sep or not values.strip():
+        raise ProfileError(f"--vary expects FACT=V1,V2,..., got '{text}'", hint="e.g. --vary phase=before,during")
+    spec = _spec(ruleset, name.strip(), "--vary")
+    parts = [v.strip() for v in values.split(",") if v.strip()]
+    where = f"--vary {name.strip()}"
+    if spec.is_list:
+        # each value of a list fact is one alternative; `a+b` gives both at once
+        return spec.name, [normalize_value(spec, p.split("+"), where) for p in parts]
+    return spec.name, [normalize_value(spec, coerce_text(spec, p), where) for p in parts]
+
+
+def sweep(ruleset: Ruleset, base: Mapping[str, AnyValue], variations: Sequence[tuple[str, list]]) -> dict:
+    """Assess every combination of the varied facts; report each (sector, phase)'s level
+    per combination, and the rows whose level changes across the grid."""
+    from .profile import normalize_profile
+    names = [name for name, _ in variations]
+    combinations, outcomes = [], []
+    for values in itertools.product(*(vals for _, vals in variations)):
+        profile = normalize_profile(ruleset, {**base, **dict(zip(names, values))}, "--vary")
+        result = assess(ruleset, profile, explain_absent=False)
+        combinations.append(dict(zip(names, values)))
+        outcomes.append({(r["sector"], r["phase"]): r["level"] for r in result["recommendations"]})
+    keys = {key for outcome in outcomes for key in outcome}
+    grid = {key: [outcome.get(key) for outcome in outcomes] for key in keys}
+    rows = []
+    for (sector, phase), levels in sorted(grid.items(), key=lambda kv: (ruleset.sector_slugs.index(kv[0][0]),
+                                                                         kv[0][1])):
+        rows.append({"sector": sector, "phase": phase, "levels": levels, "varies": len(set(levels)) > 1})
+    return {"ruleset": ruleset.summary(), "base": dict(base), "vary": names, "combinations": combinations,
+            "rows": rows}
