@@ -195,7 +195,7 @@ def facts(ruleset, show_all, fmt, output):
 
 @main.group(cls=McofGroup)
 def rules():
-    """Inspect the rules: list, show."""
+    """Inspect the rules: list, show, lint, coverage."""
 
 
 @rules.command("list")
@@ -239,6 +239,129 @@ def rules_show(rule_id, ruleset, fmt, output):
     rows = [{"field": k, "value": v if not isinstance(v, dict) else to_json(v).strip()}
             for k, v in data.items() if v is not None]
     emit(records_table(rows, ["field", "value"], title=f"Rule {rule_id}", markdown=fmt == "markdown"), output)
+
+
+@rules.command("lint")
+@ruleset_option()
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@format_option()
+@output_option
+def rules_lint(ruleset, strict, fmt, output):
+    """Check a ruleset: rules that can never fire, contradictions, sectors no rule can
+    recommend, facts no rule reads, quotes not in the source, rules without test cases.
+
+    Exits non-zero when there are errors (or warnings, with --strict).
+    """
+    from engine.lint import lint
+    from engine.render import records_table, to_json
+    loaded, findings = lint(ruleset)
+    errors = [f for f in findings if f.severity == "error" or strict]
+    if fmt == "json":
+        emit(to_json({"ruleset": loaded.summary() if loaded else None,
+                      "findings": [f.to_dict() for f in findings]}), output)
+    else:
+        title = f"{len(findings)} findings ({loaded.id if loaded else ruleset}): {len(errors)} errors"
+        rows = [f.to_dict() for f in findings]
+        emit(records_table(rows, ["severity", "check", "message", "where"], title=title, markdown=fmt == "markdown")
+             if rows else f"{loaded.id}: {len(loaded.rules)} rules, no findings\n", output)
+    if errors:
+        raise click.ClickException(f"{len(errors)} lint error(s) in ruleset {loaded.id if loaded else ruleset}")
+
+
+@rules.command("coverage")
+@ruleset_option()
+@click.option("--examples", "examples_dir", type=click.Path(file_okay=False), default="examples", show_default=True,
+              help="Directory of example profiles to run besides the rules' test cases.")
+@format_option()
+@output_option
+def rules_coverage(ruleset, examples_dir, fmt, output):
+    """Which rules and conditions the examples and test cases exercise, and which never."""
+    from engine import load_ruleset
+    from engine.coverage import coverage
+    from engine.render import records_table, to_json
+    rs = load_ruleset(ruleset)
+    examples = sorted(Path(examples_dir).glob("*.yaml")) + sorted(Path(examples_dir).glob("*.json"))
+    report = coverage(rs, examples)
+    if fmt == "json":
+        emit(to_json(report), output)
+        return
+    summary = (f"{report['profiles']} profiles ({len(examples)} examples + rule test cases)\n"
+               f"rules fired: {report['rules_fired']}/{report['rules_total']}"
+               f"{' (never: ' + ', '.join(report['never_fired']) + ')' if report['never_fired'] else ''}\n"
+               f"conditions seen both holding and failing: "
+               f"{report['conditions_both_outcomes']}/{report['conditions_total']}\n")
+    rows = report["conditions_missing_an_outcome"]
+    emit(summary + (records_table(rows, ["rule", "condition", "held", "failed", "unknown"],
+                                  title="Conditions missing an outcome", markdown=fmt == "markdown") if rows else ""),
+         output)
+
+
+@main.command()
+@click.argument("profile_a", type=click.Path(dir_okay=False))
+@click.argument("profile_b", required=False, type=click.Path(dir_okay=False))
+@set_option
+@ruleset_option()
+@format_option(FORMATS + ["html"])
+@output_option
+def diff(profile_a, profile_b, assignments, ruleset, fmt, output):
+    """What changes from PROFILE_A to PROFILE_B (or to PROFILE_A with --set overrides).
+
+    Sectors added, removed or changed in level, each with the facts that changed and the
+    rules that caused it.
+    """
+    from engine import build_profile, load_ruleset, read_profile_file
+    from engine.whatif import diff as run_diff
+    if not profile_b and not assignments:
+        raise click.UsageError("give PROFILE_B, or --set overrides to apply to PROFILE_A")
+    data_a = read_profile_file(profile_a)
+    data_b = read_profile_file(profile_b) if profile_b else data_a
+    rs = load_ruleset(ruleset)
+    a = build_profile(rs, data_a, origin=profile_a)
+    b = build_profile(rs, data_b, list(assignments), origin=profile_b or "--set")
+    result = run_diff(rs, a, b)
+    if fmt == "json":
+        from engine.render import to_json
+        emit(to_json(result), output)
+    elif fmt == "html":
+        from engine.report.html import render_diff
+        emit(render_diff(result, [s.to_dict() for s in rs.sectors]), output)
+    else:
+        from engine.render import diff_text
+        emit(diff_text(result, sector_names(rs), markdown=fmt == "markdown"), output)
+
+
+@main.command()
+@click.argument("profile", required=False, type=click.Path(dir_okay=False))
+@click.option("--vary", "varies", multiple=True, required=True, metavar="FACT=V1,V2,...",
+              help="A fact and the values to try; several --vary make a grid. For list facts, a+b is one value.")
+@set_option
+@ruleset_option()
+@click.option("--changing-only", is_flag=True, help="Show only the sectors whose level changes.")
+@format_option()
+@output_option
+def sweep(profile, varies, assignments, ruleset, changing_only, fmt, output):
+    """How each sector's level changes as facts of PROFILE vary over values.
+
+    \b
+    Example:
+      mcof sweep examples/libya-2011.yaml --vary international_migrants_caught=true,false --vary phase=before,during
+    """
+    from engine.whatif import parse_vary, sweep as run_sweep
+    rs, base = load_profile(ruleset, profile, assignments) if (profile or assignments) else (None, None)
+    if rs is None:
+        from engine import load_ruleset
+        rs, base = load_ruleset(ruleset), {}
+    variations = [parse_vary(rs, text) for text in varies]
+    for name, _ in variations:
+        base.pop(name, None)
+    if not {"crisis_type", "phase"} <= set(base) | {name for name, _ in variations}:
+        raise click.UsageError("crisis_type and phase must be in the profile, --set or --vary")
+    result = run_sweep(rs, base, variations)
+    if changing_only:
+        result["rows"] = [r for r in result["rows"] if r["varies"]]
+    from engine.render import sweep_text, to_json
+    emit(to_json(result) if fmt == "json" else sweep_text(result, sector_names(rs), markdown=fmt == "markdown"),
+         output)
 
 
 if __name__ == "__main__":

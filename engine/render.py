@@ -226,3 +226,47 @@ def records_table(rows: list[dict], columns: list[str], *, title: str | None = N
         table.add_row(*(fmt_value(row.get(c, "")) for c in columns))
     console.print(table)
     return buffer.getvalue()
+
+
+def diff_text(result: dict, sectors: dict[str, str], *, markdown: bool = False) -> str:
+    out = []
+    facts = result["facts_changed"]
+    out.append(("## " if markdown else "") + "Facts changed")
+    out += [f"- {k}: {fmt_value(a)} → {fmt_value(b)}" for k, (a, b) in facts.items()] or ["- none"]
+    out.append("")
+    out.append(("## " if markdown else "") + "Sectors changed")
+    if not result["changes"]:
+        out.append("- none: both profiles give the same recommendations")
+    symbols = {"added": "+", "removed": "-", "level_raised": "↑", "level_lowered": "↓", "justification_changed": "~"}
+    for c in result["changes"]:
+        levels = f"{c['from'] or '—'} → {c['to'] or '—'}"
+        out.append(f"{symbols[c['change']]} {sectors.get(c['sector'], c['sector'])} ({c['phase']}): {c['change']}, {levels}")
+        if c["rules_gained"]:
+            out.append(f"    rules now firing: {', '.join(c['rules_gained'])}")
+        if c["rules_lost"]:
+            out.append(f"    rules no longer firing: {', '.join(c['rules_lost'])}")
+        if c["facts_changed"]:
+            out.append("    because: " + ", ".join(f"{k} {fmt_value(a)} → {fmt_value(b)}"
+                                                   for k, (a, b) in c["facts_changed"].items()))
+    for c in result["coordination_changes"]:
+        out.append(f"{'+' if c['change'] == 'added' else '-'} coordination with {c['partner']} ({c['phase']})")
+    out.append("")
+    out.append(f"ruleset {result['ruleset']['id']} sha256:{result['ruleset']['sha256']}")
+    return "\n".join(out) + "\n"
+
+
+def sweep_text(result: dict, sectors: dict[str, str], *, markdown: bool = False) -> str:
+    labels = [", ".join(f"{k}={fmt_value(v)}" for k, v in combo.items()) for combo in result["combinations"]]
+    headers = [f"#{i}" for i in range(1, len(labels) + 1)]
+    legend = "".join(f"{h}: {label}\n" for h, label in zip(headers, labels)) + "\n"
+    rows = []
+    for row in result["rows"]:
+        record = {"sector": sectors.get(row["sector"], row["sector"]), "phase": row["phase"],
+                  "changes": "yes" if row["varies"] else ""}
+        record.update({h: level or "—" for h, level in zip(headers, row["levels"])})
+        rows.append(record)
+    footer = f"\nruleset {result['ruleset']['id']} sha256:{result['ruleset']['sha256']}\n"
+    if not rows:
+        return "No sector is recommended at any point of the sweep (or none changes, with --changing-only).\n" + footer
+    return legend + records_table(rows, ["sector", "phase"] + headers + ["changes"],
+                                  title="Levels across the sweep", markdown=markdown) + footer
