@@ -1,0 +1,106 @@
+"""diff, sweep, lint and coverage."""
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from engine import build_profile, load_ruleset
+from engine.lint import lint
+from engine.ruleset import BUILTIN_DIR
+from engine.whatif import diff, parse_vary, sweep
+from tests.conftest import MINI
+from tests.test_ruleset_errors import corrupt
+
+BASE = {"crisis_type": "man_made", "phase": "during"}
+
+
+def test_diff_names_changes_with_their_facts_and_rules(mini):
+    a = build_profile(mini, BASE)
+    b = build_profile(mini, dict(BASE, international_migrants_caught=True, migrant_share=50))
+    result = diff(mini, a, b)
+    changes = {(c["sector"], c["phase"]): c for c in result["changes"]}
+    border = changes[("humanitarian_border_management", "during")]
+    assert border["change"] == "added" and border["to"] == "critical"
+    assert border["rules_gained"] == ["border-during"]
+    assert border["facts_changed"] == {"international_migrants_caught": ["unknown", True]}
+    assert result["coordination_changes"] == [{"partner": "country_of_origin", "phase": "during", "change": "added"}]
+    back = diff(mini, b, a)
+    assert {c["change"] for c in back["changes"]} == {"removed"}
+
+
+def test_diff_level_change(mini):
+    a = build_profile(mini, dict(BASE, migrant_share=50))
+    b = build_profile(mini, dict(BASE, migrant_share=50, large_cross_border_movements=True))
+    transport = next(c for c in diff(mini, a, b)["changes"] if c["sector"] == "transport_assistance")
+    assert (transport["change"], transport["from"], transport["to"]) == ("level_raised", "recommended", "critical")
+
+
+def test_sweep_grid(mini):
+    result = sweep(mini, {"crisis_type": ["man_made"]},
+                   [parse_vary(mini, "phase=before,during"), parse_vary(mini, "international_migrants_caught=true,false")])
+    assert len(result["combinations"]) == 4
+    border = next(r for r in result["rows"] if r["sector"] == "humanitarian_border_management")
+    assert border["levels"] == [None, None, "critical", None] and border["varies"]
+
+
+def test_sweep_rejects_bad_values(mini):
+    from engine import ProfileError
+    with pytest.raises(ProfileError, match="did you mean 'during'"):
+        parse_vary(mini, "phase=durin")
+    with pytest.raises(ProfileError, match="FACT=V1,V2"):
+        parse_vary(mini, "phase")
+
+
+def test_cli_diff_and_sweep(tmp_path):
+    a = tmp_path / "a.yaml"
+    a.write_text("crisis_type: man_made\nphase: during\n")
+    out = CliRunner().invoke(main, ["diff", str(a), "--ruleset", str(MINI), "--set", "international_migrants_caught=true"])
+    assert out.exit_code == 0 and "+ 2. Border (during): added, — → critical" in out.stdout
+    assert "because: international_migrants_caught unknown → true" in out.stdout
+    out = CliRunner().invoke(main, ["sweep", str(a), "--ruleset", str(MINI), "--vary", "large_cross_border_movements=true,false",
+                                    "--format", "json"])
+    assert out.exit_code == 0 and json.loads(out.stdout)["vary"] == ["large_cross_border_movements"]
+
+
+@pytest.mark.parametrize("name", [n for n in ("2012", "2021") if (BUILTIN_DIR / n / "ruleset.yaml").exists()])
+def test_builtin_rulesets_lint_clean(name):
+    _, findings = lint(name)
+    errors = [f for f in findings if f.severity == "error"]
+    assert not errors, errors
+
+
+def test_lint_finds_a_rule_that_can_never_fire(mini_copy):
+    corrupt(mini_copy, "rules/mini.yaml", "        - not: {fact: migrant_share, lt: 10}",
+            "        - not: {fact: migrant_share, lt: 10}\n        - {fact: migrant_share, lt: 5}")
+    _, findings = lint(mini_copy)
+    never = [f for f in findings if f.check == "never-fires"]
+    assert len(never) == 1 and "transport-during" in never[0].message and "migrant_share" in never[0].message
+
+
+def test_lint_finds_contradiction_and_untested_rules(mini_copy):
+    rules = (mini_copy / "rules/mini.yaml").read_text()
+    copy = rules.split("  - id: transport-during\n")[1].split("  - id:")[0]
+    twin = "  - id: transport-during-twin\n" + copy.replace("level: recommended", "level: important") \
+        .replace("wording: can also be", "wording: can also be\n    interpretation: test")
+    (mini_copy / "rules/mini.yaml").write_text(rules + twin)
+    ruleset, findings = lint(mini_copy)
+    checks = {f.check for f in findings}
+    assert "contradiction" in checks and "untested" in checks
+
+
+def test_lint_cli_exits_non_zero_on_errors(mini_copy):
+    corrupt(mini_copy, "rules/mini.yaml", "quote: responses will require", "quote: responses will perhaps require")
+    result = CliRunner().invoke(main, ["rules", "lint", "--ruleset", str(mini_copy)])
+    assert result.exit_code == 1 and "quote not found verbatim" in result.stdout
+    assert result.stderr.startswith("Error: 1 lint error(s)")
+
+
+def test_coverage_reports_rules_never_fired(tmp_path):
+    example = tmp_path / "e.yaml"
+    example.write_text("crisis_type: man_made\nphase: during\ninternational_migrants_caught: true\n")
+    result = CliRunner().invoke(main, ["rules", "coverage", "--ruleset", str(MINI), "--examples", str(tmp_path),
+                                       "--format", "json"])
+    data = json.loads(result.stdout)
+    assert data["profiles"] == 1  # the mini ruleset has no test files
+    assert data["never_fired"] == ["transport-during"]
