@@ -1,0 +1,120 @@
+"""The command line: outputs, help texts, and clean `Error:` lines for bad input."""
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from tests.conftest import MINI, ROOT
+
+MIGRANTS = ["--set", "crisis_type=man_made", "--set", "phase=during", "--set", "international_migrants_caught=true"]
+
+
+def run(*args):
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return result
+
+
+def test_assess_json_has_the_contract_shape():
+    result = run("assess", "--ruleset", str(MINI), *MIGRANTS, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["ruleset"]["id"] == "mini" and len(data["ruleset"]["sha256"]) == 64
+    assert data["profile"] == {"crisis_type": ["man_made"], "phase": ["during"], "international_migrants_caught": True}
+    rec = data["recommendations"][0]
+    assert set(rec) == {"sector", "phase", "level", "justifications"}
+    assert {"rule", "level", "citation", "quote", "facts"} <= set(rec["justifications"][0])
+    assert data["coordination"][0]["partner"] == "country_of_origin"
+    assert data["coordination"][0]["justifications"][0]["citation"] == "MC/2355 Annex I, para. 7"
+
+
+def test_profile_file_and_set_override(tmp_path):
+    profile = tmp_path / "p.yaml"
+    profile.write_text("crisis_type: man_made\nphase: before\n")
+    data = json.loads(run("assess", str(profile), "--ruleset", str(MINI), "--set", "phase=during",
+                          "--format", "json").stdout)
+    assert data["profile"]["phase"] == ["during"]
+
+
+@pytest.mark.parametrize("fmt,expected", [("table", "critical"), ("markdown", "| during | **critical** |")])
+def test_human_formats_show_levels(fmt, expected):
+    result = run("assess", "--ruleset", str(MINI), *MIGRANTS, "--format", fmt)
+    assert result.exit_code == 0 and expected in result.stdout
+    assert "sha256:" in result.stdout  # the ruleset hash travels with every output
+
+
+def test_output_file(tmp_path):
+    target = tmp_path / "out" / "result.json"
+    result = run("assess", "--ruleset", str(MINI), *MIGRANTS, "--format", "json", "--output", str(target))
+    assert result.exit_code == 0 and result.stdout == ""
+    assert json.loads(target.read_text())["recommendations"]
+    assert [p.name for p in target.parent.iterdir()] == ["result.json"]  # no temporary file left
+
+
+def test_explain_says_which_unknown_fact_would_change_it():
+    result = run("explain", "--ruleset", str(MINI), "--set", "crisis_type=man_made", "--set", "phase=during",
+                 "--sector", "humanitarian_border_management")
+    assert result.exit_code == 0
+    assert "? unknown  border_pressure is true [derived]" in result.stdout
+    assert "if international_migrants_caught were true: critical" in result.stdout
+
+
+def test_explain_json_why():
+    data = json.loads(run("explain", "--ruleset", str(MINI), *MIGRANTS, "--sector", "humanitarian_communications",
+                          "--format", "json").stdout)
+    during = next(p for p in data["phases"] if p["phase"] == "during")
+    assert during["recommended"] and during["level"] == "important"
+    # the chain behind the derived facts, back to the input fact
+    assert {d["fact"] for d in data["derived_facts"]} == {"assistance_flowing", "border_pressure"}
+
+
+@pytest.mark.parametrize("args,expected", [
+    (["assess", "--ruleset", str(MINI), "--set", "crisis_type=man_made", "--set", "phse=during"],
+     "did you mean 'phase'"),
+    (["assess", "--ruleset", str(MINI), "--set", "crisis_type=war", "--set", "phase=during"], "not a valid crisis_type"),
+    (["assess", "--ruleset", "2099", "--set", "phase=during"], "no ruleset at '2099'"),
+    (["assess", "missing.yaml", "--ruleset", str(MINI)], "missing.yaml: profile file not found"),
+    (["explain", "--ruleset", str(MINI), *MIGRANTS, "--sector", "transport"], "did you mean 'transport_assistance'"),
+    (["rules", "show", "border-durin", "--ruleset", str(MINI)], "did you mean 'border-during'"),
+    (["assess", "--ruleset", str(MINI)], "give a PROFILE file"),
+])
+def test_bad_input_gives_one_error_line(args, expected):
+    result = run(*args)
+    assert result.exit_code != 0
+    assert result.stderr.startswith("Error:") or "Error:" in result.stderr
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_no_traceback_from_the_installed_entry_point(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("crisis_type: [unclosed\n")
+    proc = subprocess.run([sys.executable, str(ROOT / "cli.py"), "assess", str(bad)], capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("Error:") and "malformed YAML" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("command,phrase", [
+    ([], "Migration Crisis Operational Framework"),
+    (["assess"], "--set KEY=VALUE"),
+    (["explain"], "which unknown fact would change the answer"),
+    (["sectors"], "sectors of assistance"),
+    (["facts"], "facts a profile may carry"),
+    (["rules", "list"], "List the rules"),
+    (["rules", "show"], "Show one rule"),
+])
+def test_help_texts(command, phrase):
+    result = run(*command, "--help")
+    assert result.exit_code == 0
+    assert phrase in " ".join(result.stdout.split())
+
+
+def test_assess_does_not_import_heavy_modules():
+    code = ("import sys, cli; from click.testing import CliRunner; "
+            f"r = CliRunner().invoke(cli.main, ['assess', '--ruleset', r'{MINI}', '--set', 'crisis_type=health', "
+            "'--set', 'phase=during', '--format', 'json']); assert r.exit_code == 0, r.output; "
+            "print(sorted(m for m in ('pandas', 'numpy', 'jinja2', 'rich', 'openpyxl') if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert proc.stdout.strip() == "[]", proc.stderr
