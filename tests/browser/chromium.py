@@ -86,7 +86,7 @@ def print_to_pdf(path: Path, pdf: Path, binary: str | None = None) -> Path:
 
 def with_probe(report_html: str) -> str:
     """The report with tests/browser/probe.js appended; the probe writes what the browser shows
-    (computed colours, visibility, resource timing) as JSON into <pre id="mcof-probe">."""
+    (computed colours, visibility, resource timing) as JSON into pre#mcof-probe."""
     probe = PROBE_JS.read_text(encoding="utf-8")
     tag = f"<script>\n{probe}\n</script>\n"
     idx = report_html.rfind("</body>")
@@ -101,9 +101,10 @@ _PROBE_RE = re.compile(r'<pre id="mcof-probe"[^>]*>(.*?)</pre>', re.S)
 def probe(path: Path, binary: str | None = None) -> dict:
     """Load a probed report (see with_probe) and return the probe's findings."""
     dom = dump_dom(path, binary)
-    m = _PROBE_RE.search(dom)
+    found = _PROBE_RE.findall(dom)
+    m = found[-1] if found else None
     if not m:
         raise AssertionError("the probe wrote nothing; did the page's scripts run?\n" + dom[-2000:])
-    data = json.loads(html.unescape(m.group(1)))
+    data = json.loads(html.unescape(m))
     data["_dom"] = dom
     return data

@@ -1,12 +1,12 @@
 /* Appended to a report by tests/browser/chromium.py:with_probe.  Records what the browser
    actually shows (computed colours, what is visible before and after "print") and writes it
-   as JSON into <pre id="mcof-probe">, which --dump-dom then carries out. */
+   as JSON into a pre element (id mcof-probe) that --dump-dom then carries out. */
 (function () {
   "use strict";
   function visible(el) {
     if (!el) { return false; }
     if (el.checkVisibility) {
-      return el.checkVisibility({ contentVisibilityAuto: true, opacityProperty: true, visibilityProperty: true });
+      return el.checkVisibility({ opacityProperty: true, visibilityProperty: true });
     }
     return el.getClientRects().length > 0;
   }

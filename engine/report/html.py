@@ -1,0 +1,565 @@
+"""Render assessments, diffs and 2012/2021 comparisons as one self-contained HTML file.
+
+Input is plain JSON-shaped dicts (what ``--format json`` prints); output is a string holding a
+complete HTML document with its CSS and a few lines of script inline.  The document loads
+nothing: no ``<link>``, no external script, image or font, and a Content-Security-Policy that
+forbids any fetch, so it opens the same offline, from an e-mail attachment or from an archive.
+
+Everything here is presentation.  The renderers never decide a level; they lay out what the
+engine decided, with each decision's justifications (rule, citation, verbatim quote, the facts
+read and, for derived facts, the chain back to input facts).
+
+This module must not import click (engine/ never does).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterable
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
+
+__all__ = ["PHASES", "LEVELS", "render_assessment", "render_diff", "render_compare"]
+
+PHASES: tuple[str, ...] = ("before", "during", "after")
+LEVELS: tuple[str, ...] = ("critical", "important", "recommended")  # highest first
+_MAX_CHAIN_DEPTH = 12
+
+_TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+_env = Environment(
+    loader=FileSystemLoader(str(_TEMPLATES)),
+    autoescape=select_autoescape(enabled_extensions=("html", "j2"), default=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# value formatting
+
+
+def fmt_value(value: Any) -> str:
+    """A fact value as the report prints it (JSON-ish, but lists without brackets)."""
+    if value is None:
+        return "unknown"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(fmt_value(v) for v in value) if value else "(none)"
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True, ensure_ascii=False)
+    return str(value)
+
+
+_env.filters["fmt"] = fmt_value
+
+
+def _wbr(name: Any) -> Markup:
+    """Escape, then allow line breaks after underscores (long fact names in narrow cells)."""
+    return Markup(str(escape(name)).replace("_", "_<wbr>"))
+
+
+_env.filters["wbr"] = _wbr
+
+
+def _level_rank(level: str | None) -> int:
+    try:
+        return LEVELS.index(level)  # type: ignore[arg-type]
+    except ValueError:
+        return len(LEVELS)
+
+
+# ---------------------------------------------------------------------------------------------
+# justifications and the chain of derived facts
+
+
+def _derived_index(result: dict) -> dict[str, list[dict]]:
+    index: dict[str, list[dict]] = {}
+    for entry in result.get("derived_facts") or []:
+        name = entry.get("fact")
+        if name:
+            index.setdefault(name, []).append(entry)
+    return index
+
+
+def _justification(j: dict, derived: dict[str, list[dict]], seen: frozenset[str], depth: int) -> dict:
+    return {
+        "rule": j.get("rule") or "",
+        "level": j.get("level"),
+        "citation": j.get("citation") or "",
+        "quote": j.get("quote") or "",
+        "interpretation": j.get("interpretation"),
+        "facts": _fact_nodes(j.get("facts") or {}, derived, seen, depth, set(j.get("derived_facts") or ())),
+    }
+
+
+def _fact_nodes(
+    facts: dict, derived: dict[str, list[dict]], seen: frozenset[str], depth: int, marked: set[str] | None = None
+) -> list[dict]:
+    nodes = []
+    for name, value in facts.items():
+        entries = derived.get(name)
+        node: dict[str, Any] = {
+            "name": name,
+            "value": fmt_value(value),
+            "derived": bool(entries) or name in (marked or ()),
+            "truncated": False,
+            "because": [],
+        }
+        if entries:
+            if name in seen or depth >= _MAX_CHAIN_DEPTH:
+                node["truncated"] = True  # a cycle or an absurdly deep chain; say so, stop
+            else:
+                for entry in entries:
+                    for j in entry.get("justifications") or []:
+                        node["because"].append(_justification(j, derived, seen | {name}, depth + 1))
+        nodes.append(node)
+    return nodes
+
+
+def _justifications(items: Iterable[dict] | None, derived: dict[str, list[dict]]) -> list[dict]:
+    out = [_justification(j, derived, frozenset(), 0) for j in (items or [])]
+    out.sort(key=lambda j: _level_rank(j["level"]))  # the winning level first, stable otherwise
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# the grid
+
+
+def _catalogue(sectors: list[dict] | None, keys: Iterable[str]) -> list[dict]:
+    """The sector catalogue, plus (at the end) any slug the result names that it lacks."""
+    rows = [
+        {
+            "slug": s.get("slug", ""),
+            "number": s.get("number", ""),
+            "name": s.get("name") or s.get("slug", ""),
+            "objective": s.get("objective") or "",
+        }
+        for s in (sectors or [])
+    ]
+    known = {r["slug"] for r in rows}
+    for key in keys:
+        if key and key not in known:
+            known.add(key)
+            rows.append({"slug": key, "number": "", "name": key, "objective": ""})
+    return rows
+
+
+def _profile_phases(profile: dict | None) -> list[str] | None:
+    phase = (profile or {}).get("phase")
+    if phase is None:
+        return None  # phase unknown: every column counts as assessed
+    return [phase] if isinstance(phase, str) else list(phase)
+
+
+def _grid(
+    entries: list[dict] | None,
+    catalogue: list[dict] | None,
+    derived: dict[str, list[dict]],
+    profile: dict | None,
+    key: str = "sector",
+    why_not: set[tuple[str, str]] | None = None,
+    prefix: str = "",
+) -> dict:
+    entries = entries or []
+    by_cell = {(e.get(key), e.get("phase")): e for e in entries}
+    rows_src = _catalogue(catalogue, (e.get(key) for e in entries))
+    in_profile = _profile_phases(profile)
+    counts = {level: 0 for level in LEVELS}
+    rows = []
+    for s in rows_src:
+        cells = []
+        for phase in PHASES:
+            e = by_cell.get((s["slug"], phase))
+            level = e.get("level") if e else None
+            if level in counts:
+                counts[level] += 1
+            cells.append(
+                {
+                    "id": f"{prefix}cell-{s['slug']}-{phase}",
+                    "phase": phase,
+                    "level": level,
+                    "assessed": in_profile is None or phase in in_profile,
+                    "why_not": bool(why_not and (s["slug"], phase) in why_not),
+                    "why_not_id": f"{prefix}whynot-{s['slug']}-{phase}",
+                    "justifications": _justifications(e.get("justifications"), derived) if e else [],
+                }
+            )
+        rows.append({**s, "cells": cells})
+    return {
+        "rows": rows,
+        "counts": counts,
+        "phases": PHASES,
+        "in_profile": in_profile,
+        "prefix": prefix,
+        "widths": _widths(in_profile),
+    }
+
+
+def _widths(in_profile: list[str] | None) -> dict[str, float]:
+    """Column widths (%): phases outside the profile get a narrow column, so the phases that
+    were assessed have room for their opened justifications."""
+    sector = 26.0
+    out = [p for p in PHASES if in_profile is not None and p not in in_profile]
+    narrow = 9.0 if len(out) < len(PHASES) else (100 - sector) / len(PHASES)
+    wide = (100 - sector - narrow * len(out)) / max(1, len(PHASES) - len(out))
+    widths = {p: round(narrow if p in out else wide, 2) for p in PHASES}
+    widths["sector"] = sector
+    return widths
+
+
+# ---------------------------------------------------------------------------------------------
+# the other sections
+
+
+def _profile_rows(profile: dict | None, unknown: Iterable[str] | None) -> list[dict]:
+    rows = [{"fact": k, "value": fmt_value(v), "unknown": False} for k, v in (profile or {}).items()]
+    given = {r["fact"] for r in rows}
+    for name in unknown or []:
+        if name not in given:
+            rows.append({"fact": name, "value": "unknown", "unknown": True})
+    return rows
+
+
+def _coordination(result: dict, derived: dict[str, list[dict]]) -> list[dict]:
+    out = []
+    for c in result.get("coordination") or []:
+        out.append(
+            {
+                "partner": c.get("partner", ""),
+                "partner_name": c.get("partner_name") or c.get("partner", ""),
+                "phase": c.get("phase", ""),
+                "justifications": _justifications(c.get("justifications"), derived),
+            }
+        )
+    out.sort(key=lambda c: (_phase_rank(c["phase"]), c["partner_name"]))
+    return out
+
+
+def _phase_rank(phase: str | None) -> int:
+    return PHASES.index(phase) if phase in PHASES else len(PHASES)
+
+
+def _would_change(items: Iterable[Any] | None) -> list[dict]:
+    """``would_change_if`` items: a fact name, or {"fact", "value", "level"} (the engine's)."""
+    out = []
+    for item in items or []:
+        if isinstance(item, dict):
+            out.append(
+                {
+                    "fact": item.get("fact", ""),
+                    "value": fmt_value(item["value"]) if "value" in item else None,
+                    "level": item.get("level"),
+                }
+            )
+        else:
+            out.append({"fact": str(item), "value": None, "level": None})
+    return out
+
+
+def _why_not(result: dict, names: dict[str, str], prefix: str = "") -> list[dict]:
+    out = []
+    for entry in result.get("not_recommended") or []:
+        sector, phase = entry.get("sector", ""), entry.get("phase", "")
+        rules = []
+        for r in entry.get("rules") or []:
+            rules.append(
+                {
+                    "rule": r.get("rule", ""),
+                    "level": r.get("level"),
+                    "citation": r.get("citation", ""),
+                    "quote": r.get("quote", ""),
+                    "status": r.get("status"),
+                    "conditions": [
+                        {
+                            "condition": c.get("condition", ""),
+                            "status": c.get("status", "unknown"),
+                            "fact": c.get("fact"),
+                            "derived": bool(c.get("derived")),
+                            "value": fmt_value(c.get("value")) if "value" in c else None,
+                        }
+                        for c in (r.get("conditions") or [])
+                    ],
+                    "would_change_if": _would_change(r.get("would_change_if")),
+                }
+            )
+        changes = _would_change(entry.get("would_change_if"))
+        out.append(
+            {
+                "id": f"{prefix}whynot-{sector}-{phase}",
+                "sector": sector,
+                "name": names.get(sector, sector),
+                "phase": phase,
+                "rules": rules,
+                "would_change_if": changes,
+                # the entries worth reading first: an unknown fact could change them
+                "open_question": bool(changes) or any(r["would_change_if"] for r in rules)
+                or any(c["status"] == "unknown" for r in rules for c in r["conditions"]),
+            }
+        )
+    out.sort(key=lambda w: (not w["open_question"], _phase_rank(w["phase"])))
+    return out
+
+
+def _cross_cutting(result: dict, derived: dict[str, list[dict]]) -> list[dict]:
+    return [
+        {"issue": c.get("issue", ""), "justifications": _justifications(c.get("justifications"), derived)}
+        for c in (result.get("cross_cutting") or [])
+    ]
+
+
+def _derived_facts(result: dict, derived: dict[str, list[dict]]) -> list[dict]:
+    return [
+        {
+            "fact": d.get("fact", ""),
+            "value": fmt_value(d.get("value")),
+            "justifications": [
+                _justification(j, derived, frozenset({d.get("fact", "")}), 1) for j in d.get("justifications") or []
+            ],
+        }
+        for d in (result.get("derived_facts") or [])
+    ]
+
+
+def _meta(result: dict) -> dict:
+    tool = result.get("tool") or {}
+    ruleset = result.get("ruleset") or {}
+    return {
+        "tool_name": tool.get("name") or "mcof",
+        "tool_version": tool.get("version") or "unknown",
+        "ruleset_id": ruleset.get("id") or "unknown",
+        "ruleset_title": ruleset.get("title") or "",
+        "ruleset_sha256": ruleset.get("sha256") or "unknown",
+    }
+
+
+def _assessment_view(result: dict, sectors: list[dict] | None, prefix: str = "") -> dict:
+    """Everything the template needs to draw one assessment."""
+    derived = _derived_index(result)
+    catalogue = _catalogue(sectors, (r.get("sector") for r in result.get("recommendations") or []))
+    names = {s["slug"]: s["name"] for s in catalogue}
+    why_not = _why_not(result, names, prefix)
+    why_not_cells = {(w["sector"], w["phase"]) for w in why_not}
+    profile = result.get("profile") or {}
+    modalities = result.get("modalities") or []
+    modality_catalogue = _catalogue([], (m.get("modality") for m in modalities))
+    return {
+        "prefix": prefix,
+        "meta": _meta(result),
+        "grid": _grid(result.get("recommendations"), catalogue, derived, profile, "sector", why_not_cells, prefix),
+        "profile_rows": _profile_rows(profile, result.get("unknown_facts")),
+        "unknown_facts": list(result.get("unknown_facts") or []),
+        "coordination": _coordination(result, derived),
+        "why_not": why_not,
+        "modalities": (
+            _grid(modalities, modality_catalogue, derived, profile, "modality", None, prefix + "mod-")
+            if modalities
+            else None
+        ),
+        "cross_cutting": _cross_cutting(result, derived),
+        "derived_facts": _derived_facts(result, derived),
+    }
+
+
+def _footer_rulesets(*results: dict) -> list[dict]:
+    seen, out = set(), []
+    for r in results:
+        m = _meta(r or {})
+        key = (m["ruleset_id"], m["ruleset_sha256"])
+        if key not in seen:
+            seen.add(key)
+            out.append(m)
+    return out
+
+
+def _tool(*results: dict) -> dict:
+    for r in results:
+        if r and r.get("tool"):
+            return _meta(r)
+    return _meta({})
+
+
+# ---------------------------------------------------------------------------------------------
+# public API
+
+
+def render_assessment(result: dict, sectors: list[dict], title: str | None = None) -> str:
+    """One assessment (``mcof assess --format html``)."""
+    view = _assessment_view(result, sectors)
+    meta = view["meta"]
+    if title is None:
+        title = "MCOF assessment" + (f" \u2014 {meta['ruleset_title']}" if meta["ruleset_title"] else f" \u2014 {meta['ruleset_id']}")
+    return _env.get_template("report.html.j2").render(
+        kind="assessment",
+        title=title,
+        a=view,
+        levels=LEVELS,
+        tool=meta,
+        rulesets=_footer_rulesets(result),
+    )
+
+
+def render_diff(diff: dict, sectors: list[dict]) -> str:
+    """Two assessments of one ruleset and what changed between them (``mcof diff``)."""
+    a, b = diff.get("a") or {}, diff.get("b") or {}
+    slugs = [r.get("sector") for x in (a, b) for r in x.get("recommendations") or []]
+    slugs += [c.get("sector") for c in diff.get("changes") or []]
+    sectors = _catalogue(sectors, slugs)  # both grids get the same rows, in the same order
+    va, vb = _assessment_view(a, sectors, "a-"), _assessment_view(b, sectors, "b-")
+    names = {row["slug"]: row["name"] for row in vb["grid"]["rows"]}
+    names.update({row["slug"]: row["name"] for row in va["grid"]["rows"]})
+    changes = []
+    for c in diff.get("changes") or []:
+        changes.append(
+            {
+                "sector": c.get("sector", ""),
+                "name": names.get(c.get("sector", ""), c.get("sector", "")),
+                "phase": c.get("phase", ""),
+                "change": c.get("change", ""),
+                "from": c.get("from"),
+                "to": c.get("to"),
+                "direction": _direction(c.get("from"), c.get("to")),
+                "facts_changed": [
+                    {"fact": k, "old": fmt_value(_pair(v)[0]), "new": fmt_value(_pair(v)[1])}
+                    for k, v in (c.get("facts_changed") or {}).items()
+                ],
+                "rules": list(c.get("rules") or [])
+                or list(c.get("rules_gained") or []) + list(c.get("rules_lost") or []),
+                "rules_gained": list(c.get("rules_gained") or []),
+                "rules_lost": list(c.get("rules_lost") or []),
+            }
+        )
+    partner_names = {
+        c.get("partner"): c.get("partner_name") or c.get("partner")
+        for r in (a, b)
+        for c in (r.get("coordination") or [])
+    }
+    coordination_changes = [
+        {
+            "partner": c.get("partner", ""),
+            "partner_name": partner_names.get(c.get("partner"), c.get("partner", "")),
+            "phase": c.get("phase", ""),
+            "change": c.get("change", ""),
+        }
+        for c in (diff.get("coordination_changes") or [])
+    ]
+    by_cell = {(c["sector"], c["phase"]): c for c in changes}
+    # one grid: B's levels, each cell also saying what A had and what changed
+    rows = []
+    for row_b, row_a in zip(vb["grid"]["rows"], _align(va["grid"]["rows"], vb["grid"]["rows"])):
+        cells = []
+        for cb, ca in zip(row_b["cells"], row_a["cells"] if row_a else [None] * len(PHASES)):
+            change = by_cell.get((row_b["slug"], cb["phase"]))
+            cells.append({"b": cb, "a": ca, "change": change})
+        rows.append({**{k: row_b[k] for k in ("slug", "number", "name", "objective")}, "cells": cells})
+    profile_cmp = _profile_compare(va["profile_rows"], vb["profile_rows"])
+    tool = _tool(a, b)
+    title = f"MCOF diff \u2014 {tool['ruleset_title'] or tool['ruleset_id']}"
+    return _env.get_template("report.html.j2").render(
+        kind="diff",
+        title=title,
+        a=va,
+        b=vb,
+        diff_rows=rows,
+        changes=changes,
+        coordination_changes=coordination_changes,
+        profile_cmp=profile_cmp,
+        levels=LEVELS,
+        tool=tool,
+        rulesets=_footer_rulesets(a, b),
+    )
+
+
+def render_compare(compare: dict, sectors_2012: list[dict], sectors_2021: list[dict]) -> str:
+    """One profile under the 2012 Framework and the 2021 Addendum (``mcof compare``)."""
+    r12, r21 = compare.get("2012") or {}, compare.get("2021") or {}
+    v12, v21 = _assessment_view(r12, sectors_2012, "y2012-"), _assessment_view(r21, sectors_2021, "y2021-")
+    n12 = {row["slug"]: row["name"] for row in v12["grid"]["rows"]}
+    n21 = {row["slug"]: row["name"] for row in v21["grid"]["rows"]}
+    rows = []
+    for r in compare.get("rows") or []:
+        s12, s21 = r.get("sector_2012"), r.get("sector_2021")
+        rows.append(
+            {
+                "sector_2012": s12,
+                "name_2012": n12.get(s12, s12) if s12 else None,
+                "sector_2021": s21,
+                "name_2021": n21.get(s21, s21) if s21 else None,
+                "phase": r.get("phase", ""),
+                "level_2012": r.get("level_2012"),
+                "level_2021": r.get("level_2021"),
+                "kind": r.get("kind", ""),
+                "explanation": r.get("explanation") or "",
+                "rules": list(r.get("rules") or []),
+                "crosswalk": r.get("crosswalk"),
+            }
+        )
+    rows.sort(key=lambda r: _phase_rank(r["phase"]))
+    profile = compare.get("profile") or r12.get("profile") or r21.get("profile") or {}
+    unknown = sorted(set(r12.get("unknown_facts") or []) | set(r21.get("unknown_facts") or []))
+    tool = _tool(r12, r21)
+    return _env.get_template("report.html.j2").render(
+        kind="compare",
+        title="MCOF 2012 and 2021 compared",
+        a=v12,
+        b=v21,
+        compare_rows=rows,
+        profile_rows=_profile_rows(profile, unknown),
+        levels=LEVELS,
+        tool=tool,
+        rulesets=_footer_rulesets(r12, r21),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# diff helpers
+
+
+def _pair(v: Any) -> tuple[Any, Any]:
+    if isinstance(v, (list, tuple)) and len(v) == 2:
+        return v[0], v[1]
+    if isinstance(v, dict):
+        return v.get("old", v.get("from")), v.get("new", v.get("to"))
+    return None, v
+
+
+def _direction(old: str | None, new: str | None) -> str:
+    if old is None and new is None:
+        return ""
+    if old is None:
+        return "added"
+    if new is None:
+        return "removed"
+    ro, rn = _level_rank(old), _level_rank(new)
+    return "raised" if rn < ro else "lowered" if rn > ro else "unchanged"
+
+
+def _align(rows_a: list[dict], rows_b: list[dict]) -> list[dict | None]:
+    by = {r["slug"]: r for r in rows_a}
+    return [by.get(r["slug"]) for r in rows_b]
+
+
+def _profile_compare(rows_a: list[dict], rows_b: list[dict]) -> list[dict]:
+    a = {r["fact"]: r for r in rows_a}
+    b = {r["fact"]: r for r in rows_b}
+    order = list(a) + [k for k in b if k not in a]
+    out = []
+    for k in order:
+        va = a[k]["value"] if k in a else "unknown"
+        vb = b[k]["value"] if k in b else "unknown"
+        out.append(
+            {
+                "fact": k,
+                "a": va,
+                "b": vb,
+                "a_unknown": k not in a or a[k]["unknown"],
+                "b_unknown": k not in b or b[k]["unknown"],
+                "changed": va != vb,
+            }
+        )
+    return out
