@@ -59,11 +59,18 @@ def emit(text: str, output: str | None) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
+        os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp creates 0600; give the file normal permissions
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     click.echo(f"wrote {target}", err=True)
+
+
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def use_color(output: str | None) -> bool:
@@ -362,6 +369,67 @@ def sweep(profile, varies, assignments, ruleset, changing_only, fmt, output):
     from engine.render import sweep_text, to_json
     emit(to_json(result) if fmt == "json" else sweep_text(result, sector_names(rs), markdown=fmt == "markdown"),
          output)
+
+
+@main.command()
+@click.option("--ruleset", "-r", default="2021", show_default=True, metavar="2021|PATH",
+              help="A ruleset that inherits another through a crosswalk.")
+@format_option()
+@output_option
+def crosswalk(ruleset, fmt, output):
+    """The crosswalk from the 2012 sectors to the 2021 sectors, each link cited and reasoned."""
+    from engine import load_ruleset
+    from engine.errors import RulesetError
+    from engine.render import records_table, to_json
+    rs = load_ruleset(ruleset)
+    if not rs.crosswalk:
+        raise RulesetError(f"ruleset {rs.id} has no crosswalk", where=str(rs.directory),
+                           hint="the 2021 ruleset carries the 2012 -> 2021 crosswalk")
+    links = [link.to_dict() for link in rs.crosswalk]
+    if fmt == "json":
+        emit(to_json(links), output)
+        return
+    rows = [dict(link, to=", ".join(f"{k}: {v}" for t in link["to"] for k, v in t.items()) or "(none)",
+                 interpretation="yes" if link["interpretation"] else "") for link in links]
+    emit(records_table(rows, ["from", "to", "relation", "citation", "interpretation"],
+                       title=f"Crosswalk {rs.parent.id} -> {rs.id}", markdown=fmt == "markdown"), output)
+
+
+@main.command()
+@click.argument("profile", required=False, type=click.Path(dir_okay=False))
+@set_option
+@click.option("--ruleset", "-r", default="2021", show_default=True, metavar="2021|PATH",
+              help="The newer ruleset; it is compared with the ruleset it inherits.")
+@format_option(FORMATS + ["html"])
+@output_option
+def compare(profile, assignments, ruleset, fmt, output):
+    """The same PROFILE under the 2012 framework and the 2021 Addendum, side by side.
+
+    Each row says how a 2012 recommendation maps onto 2021 (renamed, merged, split,
+    absorbed, moved out of the sectors, changed level) or what is new in 2021, with the
+    rules and crosswalk links behind it.
+    """
+    from engine.compare import compare as run_compare
+    rs, facts = load_profile(ruleset, profile, assignments)
+    if rs.parent is None:
+        from engine.errors import RulesetError
+        raise RulesetError(f"ruleset {rs.id} inherits no older ruleset", where="--ruleset", hint="use --ruleset 2021")
+    result = run_compare(rs.parent, rs, facts)
+    if fmt == "json":
+        from engine.render import to_json
+        emit(to_json(result), output)
+    elif fmt == "html":
+        from engine.report.html import render_compare
+        emit(render_compare(result, [s.to_dict() for s in rs.parent.sectors], [s.to_dict() for s in rs.sectors]),
+             output)
+    else:
+        from engine.render import records_table
+        rows = [dict(r, level_2012=r["level_2012"] or "—", level_2021=r["level_2021"] or "—",
+                     sector_2012=r["sector_2012"] or "—", phase=r["phase"] or "all") for r in result["rows"]]
+        footer = "".join(f"ruleset {v['id']} sha256:{v['sha256']}\n" for v in result["rulesets"].values())
+        emit(records_table(rows, ["phase", "sector_2012", "level_2012", "target_2021", "level_2021", "kind",
+                                  "explanation"], title="2012 vs 2021", markdown=fmt == "markdown") + footer,
+             output)
 
 
 if __name__ == "__main__":
