@@ -432,5 +432,78 @@ def compare(profile, assignments, ruleset, fmt, output):
              output)
 
 
+def parse_overrides(pairs) -> dict:
+    overrides = {}
+    for text in pairs:
+        name, sep, value = text.partition("=")
+        if not sep or not name.strip():
+            raise click.UsageError(f"--threshold expects NAME=VALUE, got '{text}'")
+        try:
+            overrides[name.strip()] = float(value)
+        except ValueError:
+            overrides[name.strip()] = value.strip()
+    return overrides
+
+
+def progress_reporter():
+    """A progress bar on stderr when it is a terminal; silent otherwise (logs, pipes, CI)."""
+    if not sys.stderr.isatty():
+        return None, None
+    from rich.progress import Progress
+    bar = Progress(transient=True, console=None)
+    from rich.console import Console
+    bar = Progress(console=Console(stderr=True), transient=True)
+    tasks = {}
+
+    def report(step: str, done: int, total: int):
+        if step not in tasks:
+            tasks[step] = bar.add_task(step, total=total)
+        bar.update(tasks[step], completed=done, total=total)
+    return bar, report
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--mapping", "-m", "mapping_name", default="inform", show_default=True, metavar="NAME|PATH",
+              help="How indicators become profile facts: a built-in mapping (inform) or a YAML file.")
+@ruleset_option()
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False),
+              help="out.csv (+ out.summary.csv, out.errors.csv), out.xlsx (three sheets) or out.json.")
+@click.option("--threshold", "-t", "thresholds", multiple=True, metavar="NAME=VALUE",
+              help="Override a threshold or parameter of the mapping, e.g. -t drought=6 -t phase=before,during.")
+@click.option("--encoding", default=None, help="Encoding of CSV inputs (default: detected).")
+@click.option("--explain", "explain_iso3", multiple=True, metavar="ISO3",
+              help="Also print this country's explanation, from its indicator values to its sectors.")
+def batch(inputs, mapping_name, ruleset, output, thresholds, encoding, explain_iso3):
+    """Assess every country of one or more indicator tables (CSV, Excel, HXL-tagged CSV).
+
+    Several INPUTS are joined on the ISO3 code. Bad rows are reported with file, row,
+    column, value and reason (in the errors table) while every good row is processed; the
+    exit status is 1 when any row failed.
+
+    \b
+    Example (INFORM 2020 and UN DESA migrant stock, see docs/batch.md):
+      mcof batch inform_risk_2020_v040.csv migrant_stock_share_undesa2024.csv --mapping inform --ruleset 2012 --output out.csv
+    """
+    from engine.batch.pipeline import run_batch
+    bar, report_progress = progress_reporter()
+    if bar:
+        with bar:
+            report = run_batch(inputs, mapping_name, ruleset, output, overrides=parse_overrides(thresholds),
+                               encoding=encoding, progress=report_progress)
+    else:
+        report = run_batch(inputs, mapping_name, ruleset, output, overrides=parse_overrides(thresholds),
+                           encoding=encoding)
+    from engine.render import batch_summary, country_explanation
+    click.echo(batch_summary(report))
+    for iso3 in explain_iso3:
+        click.echo(country_explanation(report, iso3.upper()))
+    for path in report.written:
+        click.echo(f"wrote {path}", err=True)
+    if report.failed_rows:
+        raise click.ClickException(f"{len(report.failed_rows)} row(s) could not be used; every good row was "
+                                   f"processed; see the errors table ({report.written[-1] if report.written else output})")
+
+
 if __name__ == "__main__":
     main()

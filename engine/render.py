@@ -161,7 +161,7 @@ def _justifications_md(justifications: Iterable[dict]) -> list[str]:
         lines.append(f"  > {j['quote']}")
         if j.get("facts"):
             lines.append("  - facts: " + ", ".join(f"{k}={fmt_value(v)}" for k, v in j["facts"].items()))
-        if j.get("origin"):
+        if j.get("origin", {}).get("crosswalk"):
             link = j["origin"]["crosswalk"]
             lines.append(f"  - carried from {j['origin']['ruleset']} rule `{j['origin']['rule']}` "
                          f"({j['origin']['sector']}) by crosswalk `{link['id']}` ({link['relation']}, {link['citation']})")
@@ -270,3 +270,43 @@ def sweep_text(result: dict, sectors: dict[str, str], *, markdown: bool = False)
         return "No sector is recommended at any point of the sweep (or none changes, with --changing-only).\n" + footer
     return legend + records_table(rows, ["sector", "phase"] + headers + ["changes"],
                                   title="Levels across the sweep", markdown=markdown) + footer
+
+
+def batch_summary(report) -> str:
+    """Countries per sector and level, and what was left out and why."""
+    counts = report.counts()
+    levels = report.ruleset.levels
+    rows = []
+    for sector in report.ruleset.sectors:
+        row = {"sector": f"{sector.number}. {sector.name}"}
+        row.update({level: counts.get((sector.slug, level), 0) or "" for level in levels})
+        rows.append(row)
+    assessed = sum(1 for a in report.assessments if a is not None)
+    no_crisis = len(report.profiles) - assessed
+    lines = [f"{len(report.profiles)} countries: {assessed} assessed, {no_crisis} with no crisis type above the "
+             f"mapping's thresholds; {len(report.failed_rows)} input rows failed, "
+             f"{len(report.error_rows) - len(report.failed_rows)} other notes (skipped aggregates, warnings)"]
+    table = records_table(rows, ["sector"] + levels,
+                          title="Countries per sector, at their highest level in any phase")
+    footer = f"ruleset {report.ruleset.id} sha256:{report.ruleset.sha256}"
+    return "\n".join(lines) + "\n" + table + footer
+
+
+def country_explanation(report, iso3: str) -> str:
+    for profile, assessment in zip(report.profiles, report.assessments):
+        if profile.iso3 != iso3:
+            continue
+        out = [f"{profile.name} ({iso3})", "  from the indicators:"]
+        out += [f"    {e.text}" for e in profile.evidence if e.kind != "context" and e.status != "false"]
+        if profile.unknown:
+            out.append("  unknown: " + ", ".join(profile.unknown))
+        out.append("  to the sectors:")
+        for rec in (assessment or {}).get("recommendations", []):
+            rules = ", ".join(f"{j['rule']} ({j['citation']})" for j in rec["justifications"])
+            out.append(f"    {rec['phase']:<7} {rec['level']:<12} {rec['sector']}  <- {rules}")
+        if assessment is None:
+            out.append("    none: no crisis type above the mapping's thresholds")
+        return "\n".join(out) + "\n"
+    from .errors import McofError
+    raise McofError(f"country {iso3} is not in the batch", where="--explain",
+                    hint="use the ISO3 code of a country in the inputs")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any as AnyValue
 
@@ -315,6 +315,9 @@ class _Loader:
         sectors = self.load_sectors()
         facts = dict(parent.facts) if parent else {}
         facts.update(self.load_facts())
+        for required in ("crisis_type", "phase"):
+            if required not in facts:
+                self.fail(f"the fact catalogue must define '{required}'", str(self.directory / "facts.yaml"))
         self.facts = facts
         partners = dict(parent.partners) if parent else {}
         partners.update(self.load_catalogue("partners.yaml", "partners", required=parent is None))
@@ -422,9 +425,6 @@ class _Loader:
                                    is_list=bool(node.get("list", False)),
                                    derived=bool(node.get("derived", False)),
                                    minimum=node.get("min"), maximum=node.get("max"), quote=quote)
-        for required in ("crisis_type", "phase"):
-            if required not in facts:
-                self.fail(f"the fact catalogue must define '{required}'", str(path))
         return facts
 
     def load_catalogue(self, filename: str, key: str, required: bool) -> dict[str, Catalogued]:
@@ -629,7 +629,7 @@ class _Loader:
         rules: list[Rule] = []
         for rule in parent.rules:
             if rule.conclusion.kind != "recommend":
-                rules.append(rule)
+                rules.append(replace(rule, origin={"ruleset": parent.id, "rule": rule.id}))
                 continue
             for link in crosswalk:
                 if link.source_sector != rule.conclusion.target:

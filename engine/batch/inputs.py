@@ -1,0 +1,436 @@
+"""read_inputs: read the input files of a mapping, validate them, join them on ISO3."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pandas as pd
+
+from .countries import resolve
+from .errors import InputError, RowError, did_you_mean
+from .mapping import ColumnSpec, Indicator, InputSpec, Mapping, fmt
+from .readers import RawTable, normalize_tag, read_raw
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class Cell:
+    """Where one indicator value of one country came from, and what it was."""
+    indicator: str
+    status: str                 # ok | missing | bad | absent | no_input
+    value: object = None        # parsed value when ok
+    raw: object = None          # the cell as written
+    file: str | None = None
+    row: int | None = None
+    column: str | None = None
+    year: int | None = None
+    note: str = ""
+
+    @property
+    def known(self) -> bool:
+        return self.status == "ok"
+
+    def where(self) -> str:
+        parts = []
+        if self.file:
+            parts.append(Path(self.file).name)
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        return " ".join(parts)
+
+    def why_unknown(self) -> str:
+        if self.status == "missing":
+            raw = "blank" if self.raw is None or str(self.raw).strip() == "" else repr(str(self.raw))
+            s = f"missing value {raw}"
+            if self.where():
+                s += f" at {self.where()}"
+            return s + (f"; {self.note}" if self.note else "")
+        if self.status == "bad":
+            return f"bad value {str(self.raw)!r} at {self.where()} (reported in the errors table)"
+        if self.status == "absent":
+            return self.note or "no row for this country in the input"
+        if self.status == "no_input":
+            return self.note or "input not given"
+        return ""
+
+
+@dataclass
+class InputFile:
+    path: str
+    input: str
+    kind: str
+    encoding: str | None
+    hxl: bool
+    rows: int
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"path": self.path, "input": self.input, "kind": self.kind, "encoding": self.encoding,
+                "hxl": self.hxl, "rows": self.rows, "notes": list(self.notes)}
+
+
+@dataclass
+class InputTable:
+    """The joined table: ``frame`` (one row per country, one column per indicator), the row
+    errors, and per country and indicator the :class:`Cell` it came from."""
+    frame: pd.DataFrame
+    errors: list[RowError]
+    cells: dict[str, dict[str, Cell]]
+    names: dict[str, str]
+    files: list[InputFile]
+    mapping: str
+    notes: list[str] = field(default_factory=list)
+
+    def __iter__(self) -> Iterator:
+        yield self.frame
+        yield self.errors
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+
+# ------------------------------------------------------------------------------- columns
+
+def find_column(spec: ColumnSpec, raw: RawTable) -> int | None:
+    for alt in spec.alternatives:
+        if alt.startswith("#"):
+            if raw.tags is None:
+                continue
+            want_tag, want_attrs = normalize_tag(alt)
+            for i, t in enumerate(raw.tags):
+                if not t:
+                    continue
+                tag, attrs = normalize_tag(t)
+                if tag == want_tag and want_attrs <= attrs:
+                    return i
+        else:
+            for i, h in enumerate(raw.headers):
+                if h == alt:
+                    return i
+            low = alt.strip().lower()
+            for i, h in enumerate(raw.headers):
+                if " ".join(h.split()).lower() == " ".join(low.split()):
+                    return i
+    return None
+
+
+def _spec_columns(spec: InputSpec) -> list[tuple[str, ColumnSpec, bool]]:
+    cols = []
+    if spec.iso3:
+        cols.append(("iso3", spec.iso3, False))
+    if spec.name:
+        cols.append(("name", spec.name, False))
+    if spec.year:
+        cols.append(("year", spec.year, True))
+    for ind in spec.indicators.values():
+        cols.append((ind.name, ind.column, not ind.optional))
+    return cols
+
+
+def _score(spec: InputSpec, raw: RawTable) -> int:
+    key_ok = any(c is not None and find_column(c, raw) is not None for c in (spec.iso3, spec.name))
+    if not key_ok:
+        return 0
+    if spec.year is not None and find_column(spec.year, raw) is None:
+        return 0
+    return sum(1 for _, c, _ in _spec_columns(spec) if find_column(c, raw) is not None)
+
+
+def _expects(spec: InputSpec) -> str:
+    keys = [c.label for c in (spec.iso3, spec.name, spec.year) if c is not None]
+    return f"{spec.id} ({spec.title}): columns {', '.join(keys)}, ..."
+
+
+# -------------------------------------------------------------------------------- values
+
+def _missing(raw, mapping: Mapping) -> bool:
+    if raw is None:
+        return True
+    if isinstance(raw, float) and math.isnan(raw):
+        return True
+    s = str(raw).strip()
+    return s in mapping.missing_values or s.lower() in {m.lower() for m in mapping.missing_values}
+
+
+def parse_value(ind: Indicator, raw, mapping: Mapping) -> tuple[str, object, str]:
+    """(status, value, reason) for one cell: ok | missing | bad."""
+    if ind.type == "flag":
+        if ind.blank is not None and (raw is None or str(raw).strip() == ""):
+            return "ok", bool(ind.blank), "blank"
+        if isinstance(raw, bool):
+            return "ok", raw, ""
+        if _missing(raw, mapping):
+            return "missing", None, ""
+        s = str(raw).strip().upper()
+        if isinstance(raw, (int, float)) and float(raw) in (0.0, 1.0):
+            s = str(int(raw))
+        if s in ind.true_values:
+            return "ok", True, ""
+        if s in ind.false_values:
+            return "ok", False, ""
+        allowed = list(ind.true_values) + list(ind.false_values) + (["blank"] if ind.blank is not None else [])
+        return "bad", None, f"not a yes/no value (expected one of {', '.join(allowed)})"
+    if _missing(raw, mapping):
+        return "missing", None, ""
+    if ind.type == "text":
+        return "ok", str(raw).strip(), ""
+    if isinstance(raw, bool):
+        return "bad", None, "not a number"
+    if isinstance(raw, (int, float)):
+        v = float(raw)
+    else:
+        s = str(raw).strip().replace("\u2212", "-")
+        try:
+            v = float(s)
+        except ValueError:
+            return "bad", None, "not a number"
+    if not math.isfinite(v):
+        return "bad", None, "not a finite number"
+    if ind.range and not (ind.range[0] <= v <= ind.range[1]):
+        return "bad", None, f"out of range [{fmt(ind.range[0])}, {fmt(ind.range[1])}]"
+    return "ok", v, ""
+
+
+def _cell(r: list, i: int | None):
+    if i is None or i >= len(r):
+        return None
+    return r[i]
+
+
+def _text(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v == int(v):
+        return str(int(v))
+    return str(v).strip()
+
+
+# ------------------------------------------------------------------------------ the reader
+
+def read_inputs(paths, mapping: Mapping, encoding: str | None = None,
+                progress: Progress | None = None) -> InputTable:
+    """Read, validate and join the input files of ``mapping``.
+
+    Each file is matched to one of the mapping's inputs by its columns (names or HXL tags).
+    Raises :class:`InputError` when a file cannot be read or recognised, when a needed column
+    is missing (naming the column and the file, with a did-you-mean), or when a required
+    input is not given.  Bad rows become :class:`RowError` records; good rows go on.
+    """
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    paths = [str(p) for p in paths]
+    if not paths:
+        raise InputError("no input files given", hint="give at least one CSV or .xlsx file")
+    raws = [read_raw(p, encoding) for p in paths]
+
+    assigned: dict[str, RawTable] = {}
+    for raw in raws:
+        scores = {sid: _score(spec, raw) for sid, spec in mapping.inputs.items()}
+        best = max(scores.values())
+        if best == 0:
+            cols = [h for h in raw.headers if h][:12]
+            raise InputError(f"no input of mapping {mapping.name!r} matches this file", file=raw.path,
+                             hint="its columns are " + ", ".join(repr(c) for c in cols)
+                             + "; the mapping expects " + "; or ".join(_expects(s) for s in mapping.inputs.values()))
+        winners = [sid for sid, s in scores.items() if s == best]
+        if len(winners) > 1:
+            raise InputError(f"file matches several inputs of mapping {mapping.name!r}: {', '.join(winners)}",
+                             file=raw.path, hint="rename its columns to those of one input")
+        sid = winners[0]
+        if sid in assigned:
+            raise InputError(f"two files for input {sid!r}: {assigned[sid].path} and {raw.path}",
+                             file=raw.path, hint="give one file per input (merge them first)")
+        assigned[sid] = raw
+
+    for sid, spec in mapping.inputs.items():
+        if spec.required and sid not in assigned:
+            raise InputError(f"mapping {mapping.name!r} needs input {sid!r} ({spec.title})",
+                             hint="add that file to the inputs; expected " + _expects(spec))
+
+    # Every needed column must be there, before any row is read.
+    colmaps: dict[str, dict[str, int | None]] = {}
+    for sid, raw in assigned.items():
+        spec = mapping.inputs[sid]
+        cmap = {}
+        missing = []
+        for key, cs, needed in _spec_columns(spec):
+            idx = find_column(cs, raw)
+            cmap[key] = idx
+            if idx is None and needed:
+                missing.append(cs)
+        if missing:
+            first = missing[0]
+            names = [h for h in raw.headers if h] + [t for t in (raw.tags or []) if t]
+            near = did_you_mean(first.label, names)
+            hint = ("did you mean " + " or ".join(repr(n) for n in near) + "?") if near else \
+                f"the file has no column {' or '.join(repr(a) for a in first.alternatives)}"
+            hint += f"; mapping {mapping.name!r} ({mapping.path}) needs it"
+            others = ", ".join(repr(c.label) for c in missing[1:])
+            msg = f"input {sid!r} lacks column {first.label!r} needed by mapping {mapping.name!r}"
+            if others:
+                msg += f" (also missing: {others})"
+            raise InputError(msg, file=raw.path, column=first.label, hint=hint)
+        colmaps[sid] = cmap
+
+    total = sum(len(r.rows) for r in assigned.values())
+    done = 0
+    errors: list[RowError] = []
+    per_input: dict[str, dict[str, dict[str, Cell]]] = {}
+    names: dict[str, str] = {}
+    order: list[str] = []
+    files: list[InputFile] = []
+    notes: list[str] = []
+
+    for sid, raw in assigned.items():
+        spec = mapping.inputs[sid]
+        cmap = colmaps[sid]
+        records: dict[str, dict[str, Cell]] = {}
+        first_row: dict = {}
+        long_cells: dict[str, dict[int, dict[str, Cell]]] = {}
+        iso_col = spec.iso3.label if spec.iso3 else None
+        name_col = spec.name.label if spec.name else None
+        key_col_label = (raw.headers[cmap["iso3"]] if cmap.get("iso3") is not None else None) or iso_col
+        name_col_label = (raw.headers[cmap["name"]] if cmap.get("name") is not None else None) or name_col
+        for rownum, r in raw.rows:
+            done += 1
+            if progress and (done % 50 == 0 or done == total):
+                progress(done, total)
+            code = _text(_cell(r, cmap.get("iso3")))
+            cname = _text(_cell(r, cmap.get("name")))
+            if spec.skip_empty_iso3 and not code or \
+                    code and any(code.upper().startswith(px.upper()) for px in spec.skip_iso3_prefixes):
+                errors.append(RowError(raw.path, rownum, key_col_label, code or cname,
+                                       f"skipped: {spec.skip_reason}" + (f" ({cname})" if cname else ""),
+                                       "skipped"))
+                continue
+            res = resolve(code, cname)
+            if res.iso3 is None:
+                what = []
+                if code:
+                    what.append(f"ISO3 {code!r} is not an ISO 3166 alpha-3 code")
+                elif cmap.get("iso3") is not None:
+                    what.append("no ISO3 code")
+                if cname:
+                    what.append(f"name {cname!r} matches no country" if res.how != "ambiguous"
+                                else f"name {cname!r} is ambiguous ({res.detail})")
+                errors.append(RowError(raw.path, rownum, key_col_label if code or not cname else name_col_label,
+                                       code or cname, "unknown country: " + "; ".join(what or ["no code or name"])
+                                       + "; row not used"))
+                continue
+            iso3 = res.iso3
+            if res.how != "code":
+                if code:
+                    reason = f"ISO3 {code!r} is not an ISO 3166 alpha-3 code; used {iso3} from the name {cname!r}"
+                else:
+                    reason = f"no ISO3 code; used {iso3} from the name {cname!r}"
+                if res.how == "fuzzy":
+                    reason += " (fuzzy match: check it)"
+                errors.append(RowError(raw.path, rownum, key_col_label if code else name_col_label,
+                                       code or cname, reason, "warning", iso3))
+            year = None
+            if spec.shape == "long":
+                yraw = _cell(r, cmap.get("year"))
+                try:
+                    year = int(float(str(yraw).strip()))
+                except (TypeError, ValueError):
+                    errors.append(RowError(raw.path, rownum, raw.headers[cmap["year"]], yraw,
+                                           "year is not a whole number; row not used", "error", iso3))
+                    continue
+                key = (iso3, year)
+            else:
+                key = iso3
+            if key in first_row:
+                what = f"{iso3} {year}" if spec.shape == "long" else iso3
+                errors.append(RowError(raw.path, rownum, key_col_label, code or cname,
+                                       f"duplicate {'ISO3 and year' if spec.shape == 'long' else 'ISO3'} {what}: "
+                                       f"first at row {first_row[key]}; this row not used", "error", iso3))
+                continue
+            first_row[key] = rownum
+            cells: dict[str, Cell] = {}
+            for ind in spec.indicators.values():
+                idx = cmap.get(ind.name)
+                col = raw.headers[idx] if idx is not None and raw.headers[idx] else ind.column.label
+                if idx is None:
+                    cells[ind.name] = Cell(ind.name, "absent", file=raw.path, row=rownum, column=col,
+                                           note=f"optional column {ind.column.label!r} not in {Path(raw.path).name}")
+                    continue
+                v = _cell(r, idx)
+                status, value, reason = parse_value(ind, v, mapping)
+                c = Cell(ind.name, status, value, v, raw.path, rownum, col, year)
+                if reason == "blank":
+                    c.note = f"blank read as {fmt(value)}: {ind.blank_why}"
+                if status == "bad":
+                    errors.append(RowError(raw.path, rownum, col, v,
+                                           f"{reason}; {ind.name} treated as unknown for {iso3}", "error", iso3))
+                cells[ind.name] = c
+            if spec.shape == "long":
+                long_cells.setdefault(iso3, {})[year] = cells
+            else:
+                records[iso3] = cells
+            if spec.primary and iso3 not in names:
+                names[iso3] = cname or res.name or iso3
+                order.append(iso3)
+        if spec.shape == "long":
+            for iso3, by_year in long_cells.items():
+                chosen: dict[str, Cell] = {}
+                for ind in spec.indicators.values():
+                    years = sorted(by_year, reverse=True)
+                    ok = [by_year[y][ind.name] for y in years if by_year[y][ind.name].known]
+                    if ok:
+                        chosen[ind.name] = ok[0]
+                    else:
+                        c = by_year[years[0]][ind.name]
+                        chosen[ind.name] = Cell(ind.name, "missing" if c.status != "absent" else "absent",
+                                                None, c.raw, c.file, c.row, c.column, c.year,
+                                                note=f"no year with a value (years {min(years)}-{max(years)})")
+                records[iso3] = chosen
+                if spec.primary and iso3 not in names:
+                    names[iso3] = iso3
+                    order.append(iso3)
+        per_input[sid] = records
+        files.append(InputFile(raw.path, sid, raw.kind, raw.encoding, raw.tags is not None,
+                               len(raw.rows), list(raw.notes)))
+
+    # Join on ISO3: the primary input's countries, in its row order.
+    primary = mapping.primary.id
+    cells_by_country: dict[str, dict[str, Cell]] = {}
+    for iso3 in order:
+        merged: dict[str, Cell] = {}
+        for sid, spec in mapping.inputs.items():
+            if sid not in per_input:
+                for ind in spec.indicators.values():
+                    merged[ind.name] = Cell(ind.name, "no_input",
+                                            note=f"input {sid!r} ({spec.title}) not given")
+                continue
+            rec = per_input[sid].get(iso3)
+            if rec is None:
+                fname = Path(assigned[sid].path).name
+                for ind in spec.indicators.values():
+                    merged[ind.name] = Cell(ind.name, "absent", file=assigned[sid].path,
+                                            note=f"no row for {iso3} in {fname}")
+            else:
+                merged.update(rec)
+        cells_by_country[iso3] = merged
+    for sid, recs in per_input.items():
+        if sid != primary:
+            extra = sorted(set(recs) - set(order))
+            if extra:
+                notes.append(f"{len(extra)} countries of input {sid!r} are not in input {primary!r} "
+                             f"and were not profiled")
+
+    indicators = list(mapping.indicators)
+    data = {"iso3": order, "name": [names[i] for i in order]}
+    for ind in indicators:
+        data[ind] = [cells_by_country[i][ind].value if cells_by_country[i][ind].known else None
+                     for i in order]
+    frame = pd.DataFrame(data, dtype=object)
+    for ind in indicators:
+        if mapping.indicators[ind].type == "number":
+            frame[ind] = pd.to_numeric(frame[ind], errors="coerce").astype("float64")
+    frame.index = pd.Index(order, name="iso3_index")
+    if progress and total == 0:
+        progress(0, 0)
+    return InputTable(frame, errors, cells_by_country, names, files, mapping.name, notes)

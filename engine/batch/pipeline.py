@@ -1,0 +1,102 @@
+"""The whole batch: read the tables, map indicators to profiles, assess them all, write.
+
+Profiles are assessed by the vectorized evaluator (`engine.vectorized`), whose results are
+identical to durable-rules' on every rule and row (tests/test_vectorized.py); each row's
+result is then assembled by the same code as a single assessment, so a country's entry in
+the batch output and `mcof assess` on its profile agree.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+from ..assessment import conclusions, upstream_input_facts
+from ..errors import McofError
+from ..profile import normalize_profile
+from ..ruleset import Ruleset, load_ruleset
+from ..vectorized import encode, evaluate
+from .errors import RowError
+from .inputs import read_inputs
+from .mapping import load_mapping
+from .outputs import write_outputs
+from .profiles import CountryProfile, build_profiles
+from .tables import build_error_rows, build_tables
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class BatchReport:
+    ruleset: Ruleset
+    profiles: list[CountryProfile]
+    assessments: list[dict | None]
+    long_rows: list[dict]
+    summary_rows: list[dict]
+    error_rows: list[dict]
+    written: list[Path] = field(default_factory=list)
+
+    @property
+    def failed_rows(self) -> list[dict]:
+        return [e for e in self.error_rows if e.get("severity") == "error"]
+
+    def counts(self) -> dict[tuple[str, str], int]:
+        """(sector, level) -> number of countries with that sector at that level in some phase."""
+        counts: dict[tuple[str, str], int] = {}
+        for assessment in self.assessments:
+            best: dict[str, str] = {}
+            for rec in (assessment or {}).get("recommendations", []):
+                current = best.get(rec["sector"])
+                if current is None or self.ruleset.level_rank(rec["level"]) < self.ruleset.level_rank(current):
+                    best[rec["sector"]] = rec["level"]
+            for sector, level in best.items():
+                counts[(sector, level)] = counts.get((sector, level), 0) + 1
+        return counts
+
+
+def assess_many(ruleset: Ruleset, profiles: Sequence[dict]) -> list[dict]:
+    """CONTRACT-shaped results (recommendations, coordination, derived facts) for many
+    validated profiles at once. Each justification also lists `input_facts`: the input
+    facts behind it, through derived facts, so a batch can explain it from the indicators."""
+    evaluation = evaluate(ruleset, encode(ruleset, list(profiles)))
+    results = []
+    for row, profile in enumerate(profiles):
+        derivation = evaluation.derivation(row, profile)
+        result = {"ruleset": ruleset.summary(), "profile": dict(profile)}
+        result.update(conclusions(ruleset, derivation))
+        for rec in result["recommendations"]:
+            for justification in rec["justifications"]:
+                upstream = upstream_input_facts(ruleset, ruleset.rule(justification["rule"]))
+                justification["input_facts"] = {f: profile[f] for f in sorted(upstream) if f in profile}
+        results.append(result)
+    return results
+
+
+def run_batch(inputs: Sequence[str | Path], mapping_name: str | Path, ruleset_name: str | Path,
+              output: str | Path | None, *, overrides: dict | None = None, encoding: str | None = None,
+              progress: Progress | None = None) -> BatchReport:
+    ruleset = load_ruleset(ruleset_name)
+    mapping = load_mapping(mapping_name, overrides=overrides)
+    step = (lambda name: (lambda done, total: progress(name, done, total))) if progress else (lambda name: None)
+    table = read_inputs(list(inputs), mapping, encoding=encoding, progress=step("reading"))
+    profiles = build_profiles(table, mapping, progress=step("mapping"))
+    assessable, validated, rejected = [], [], []
+    for profile in profiles:
+        if not profile.assessable:
+            continue
+        try:
+            validated.append(normalize_profile(ruleset, profile.facts, origin=f"country {profile.iso3}"))
+            assessable.append(profile)
+        except McofError as error:  # a mapping producing facts this ruleset does not know
+            rejected.append(RowError(file=str(mapping_name), row=None, column=None, value=None,
+                                     reason=str(error), severity="error", iso3=profile.iso3))
+    results = dict(zip((p.iso3 for p in assessable), assess_many(ruleset, validated)))
+    if progress:
+        progress("assessing", len(assessable), len(assessable))
+    pairs = [(p, results.get(p.iso3)) for p in profiles]
+    long_rows, summary_rows = build_tables(pairs, sectors=ruleset.sector_slugs)
+    error_rows = build_error_rows(list(table.errors) + rejected)
+    report = BatchReport(ruleset, profiles, [r for _, r in pairs], long_rows, summary_rows, error_rows)
+    if output is not None:
+        report.written = write_outputs(output, long_rows, summary_rows, error_rows)
+    return report

@@ -1,0 +1,292 @@
+"""build_profiles: indicator values -> crisis profiles, with the evidence for every fact.
+
+Three-valued logic: a missing indicator makes a condition unknown, never false; a fact whose
+condition is unknown is left out of the profile (unknown) and its evidence says why.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import pandas as pd
+
+from .errors import RowError
+from .inputs import Cell, InputTable
+from .mapping import COMPARATORS, NEGATED, Mapping, fmt
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class Evidence:
+    """Why one fact (or one member of a list fact) has the value it has."""
+    fact: str
+    value: Any            # the member (list facts) or the fact's value; None when unknown
+    status: str           # true | false | unknown | set
+    text: str             # e.g. "Drought 7.9 >= 5.0 (threshold drought, policy choice) -> crisis_type includes slow_onset_natural"
+    inputs: list[dict] = field(default_factory=list)   # the indicator values read, with provenance
+    kind: str = "fact"    # fact | parameter | context
+
+    def to_dict(self) -> dict:
+        return {"fact": self.fact, "value": self.value, "status": self.status, "text": self.text,
+                "inputs": self.inputs, "kind": self.kind}
+
+
+@dataclass
+class CountryProfile:
+    iso3: str
+    name: str
+    facts: dict                                  # the crisis profile (known facts only)
+    evidence: list[Evidence]
+    row_errors: list[RowError] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)      # facts left out as unknown
+    partial: dict = field(default_factory=dict)            # list fact -> members whose membership is unknown
+    context: dict = field(default_factory=dict)            # e.g. inform_risk_class (not profile facts)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def assessable(self) -> bool:
+        """False when crisis_type is empty or unknown: the engine needs a crisis type, so
+        the caller passes ``None`` as this country's assessment and the long table says
+        why ("no crisis type above threshold")."""
+        return bool(self.facts.get("crisis_type"))
+
+    def evidence_for(self, fact: str) -> list[Evidence]:
+        return [e for e in self.evidence if e.fact == fact]
+
+    def explanation(self, facts=None) -> list[str]:
+        """Evidence texts, for the given facts (all when None), in mapping order."""
+        want = None if facts is None else set(facts)
+        return [e.text for e in self.evidence if want is None or e.fact in want]
+
+    def to_dict(self) -> dict:
+        return {"iso3": self.iso3, "name": self.name, "facts": self.facts,
+                "unknown": self.unknown, "partial": self.partial, "context": self.context,
+                "evidence": [e.to_dict() for e in self.evidence],
+                "row_errors": [r.to_dict() for r in self.row_errors], "notes": self.notes}
+
+
+# ----------------------------------------------------------------------- condition evaluation
+
+@dataclass
+class _Res:
+    state: bool | None
+    text: str
+    inputs: list[dict]
+
+
+def _label(cell: Cell, mapping: Mapping) -> str:
+    ind = mapping.indicators[cell.indicator]
+    label = cell.column or ind.column.label
+    if cell.year is not None and mapping.inputs[ind.input].shape == "long":
+        label += f" ({cell.year})"
+    return label
+
+
+def _input_record(cell: Cell, mapping: Mapping, **extra) -> dict:
+    d = {"indicator": cell.indicator, "column": cell.column or mapping.indicators[cell.indicator].column.label,
+         "value": cell.value if cell.known else None, "raw": None if cell.raw is None else str(cell.raw),
+         "status": cell.status, "file": cell.file, "row": cell.row, "year": cell.year}
+    d.update(extra)
+    return d
+
+
+def _thr_text(mapping: Mapping, name: str) -> str:
+    t = mapping.thresholds[name]
+    if t.overridden:
+        return f"threshold {name}, overridden; mapping default {fmt(t.default)}"
+    return f"threshold {name}, {'policy choice' if t.basis == 'policy_choice' else 'source: ' + t.source}"
+
+
+def _eval(cond: dict, cells: dict[str, Cell], mapping: Mapping, facts: dict, unknown: set) -> _Res:
+    if "any" in cond or "all" in cond:
+        is_any = "any" in cond
+        subs = [_eval(c, cells, mapping, facts, unknown) for c in cond["any" if is_any else "all"]]
+        inputs = [i for s in subs for i in s.inputs]
+        trues = [s for s in subs if s.state is True]
+        falses = [s for s in subs if s.state is False]
+        unks = [s for s in subs if s.state is None]
+        if is_any:
+            if trues:
+                return _Res(True, " or ".join(s.text for s in trues), inputs)
+            if not unks:
+                return _Res(False, " and ".join(s.text for s in falses), inputs)
+            return _Res(None, " and ".join(s.text for s in unks + falses), inputs)
+        if falses:
+            return _Res(False, " and ".join(s.text for s in falses), inputs)
+        if not unks:
+            return _Res(True, " and ".join(s.text for s in trues), inputs)
+        return _Res(None, " and ".join(s.text for s in unks + trues), inputs)
+
+    if "fact" in cond:
+        f = cond["fact"]
+        if f in unknown or f not in facts:
+            return _Res(None, f"{f} unknown", [])
+        v = facts[f]
+        if cond["op"] == "is":
+            st = (v is cond["value"]) if isinstance(v, bool) else None
+            return _Res(st, f"{f} = {fmt(v)}", [])
+        st = cond["value"] in (v if isinstance(v, list) else [v])
+        return _Res(st, f"{f} {'includes' if st else 'does not include'} {cond['value']}", [])
+
+    cell = cells.get(cond["indicator"])
+    if cell is None:
+        cell = Cell(cond["indicator"], "no_input", note="indicator not in the table")
+    label = _label(cell, mapping)
+    op = cond["op"]
+    if not cell.known:
+        extra = {}
+        if op in COMPARATORS:
+            extra = {"threshold": cond["threshold"], "threshold_value": mapping.thresholds[cond["threshold"]].value}
+        return _Res(None, f"{label} unknown ({cell.why_unknown()})", [_input_record(cell, mapping, **extra)])
+    v = cell.value
+    if op in COMPARATORS:
+        t = mapping.thresholds[cond["threshold"]]
+        st = {"gte": v >= t.value, "gt": v > t.value, "lte": v <= t.value, "lt": v < t.value}[op]
+        sym = COMPARATORS[op] if st else NEGATED[op]
+        text = f"{label} {fmt(v)} {sym} {fmt(t.value)} ({_thr_text(mapping, t.name)})"
+        return _Res(st, text, [_input_record(cell, mapping, threshold=t.name, threshold_value=t.value)])
+    if op == "is":
+        st = v is cond["value"]
+        shown = "blank" if cell.raw is None or str(cell.raw).strip() == "" else repr(str(cell.raw).strip())
+        meaning = "yes" if v else "no"
+        text = f"{label} {shown} (= {meaning})"
+        return _Res(st, text, [_input_record(cell, mapping)])
+    if op == "equals":
+        st = str(v) == cond["value"]
+        return _Res(st, f"{label} {v!r} {'=' if st else '!='} {cond['value']!r}", [_input_record(cell, mapping)])
+    raise AssertionError(op)
+
+
+# --------------------------------------------------------------------------------- building
+
+def _cells_from_frame(frame: pd.DataFrame, mapping: Mapping) -> dict[str, dict[str, Cell]]:
+    out = {}
+    for _, row in frame.iterrows():
+        iso3 = str(row["iso3"])
+        cells = {}
+        for ind in mapping.indicators:
+            v = row.get(ind) if ind in row.index else None
+            if v is None or (isinstance(v, float) and pd.isna(v)):
+                cells[ind] = Cell(ind, "missing" if ind in row.index else "no_input",
+                                  note="" if ind in row.index else "column not in the table")
+            else:
+                cells[ind] = Cell(ind, "ok", float(v) if mapping.indicators[ind].type == "number" else v,
+                                  v, column=mapping.indicators[ind].column.label)
+        out[iso3] = cells
+    return out
+
+
+def build_profiles(table, mapping: Mapping, progress: Progress | None = None) -> list[CountryProfile]:
+    """One :class:`CountryProfile` per country of ``table`` (an :class:`InputTable` from
+    :func:`read_inputs`, or a DataFrame with ``iso3``, ``name`` and indicator columns)."""
+    if isinstance(table, InputTable):
+        cells_by = table.cells
+        names = table.names
+        errors = table.errors
+    elif isinstance(table, tuple) and len(table) == 2 and isinstance(table[0], pd.DataFrame):
+        frame, errors = table
+        cells_by = _cells_from_frame(frame, mapping)
+        names = dict(zip(frame["iso3"].astype(str), frame["name"].astype(str)))
+    elif isinstance(table, pd.DataFrame):
+        cells_by = _cells_from_frame(table, mapping)
+        names = dict(zip(table["iso3"].astype(str), table["name"].astype(str)))
+        errors = []
+    else:
+        raise TypeError("build_profiles needs an InputTable (from read_inputs) or a DataFrame")
+    errs_by: dict[str, list[RowError]] = {}
+    for e in errors:
+        if e.iso3:
+            errs_by.setdefault(e.iso3, []).append(e)
+
+    profiles = []
+    total = len(cells_by)
+    for n, (iso3, cells) in enumerate(cells_by.items(), 1):
+        profiles.append(_profile(iso3, names.get(iso3, iso3), cells, mapping, errs_by.get(iso3, [])))
+        if progress and (n % 25 == 0 or n == total):
+            progress(n, total)
+    return profiles
+
+
+def _profile(iso3: str, name: str, cells: dict[str, Cell], mapping: Mapping,
+             row_errors: list[RowError]) -> CountryProfile:
+    facts: dict = {}
+    unknown: set = set()
+    evidence: list[Evidence] = []
+    partial: dict = {}
+    for spec in mapping.facts.values():
+        f = spec.name
+        if spec.parameter:
+            p = mapping.parameters[spec.parameter]
+            facts[f] = list(p.value) if isinstance(p.value, list) else p.value
+            if p.overridden:
+                why = f"overridden; mapping default {fmt(p.default)}"
+            else:
+                why = "policy choice" if p.basis == "policy_choice" else "source: " + p.source
+            evidence.append(Evidence(f, facts[f], "set",
+                                     f"mapping parameter {p.name} = {fmt(facts[f])} ({why}) -> {f} = {fmt(facts[f])}",
+                                     kind="parameter"))
+            continue
+        if spec.type == "list":
+            members, unk_members = [], []
+            for value, cond in spec.members.items():
+                r = _eval(cond, cells, mapping, facts, unknown)
+                if r.state is True:
+                    members.append(value)
+                    text = f"{r.text} -> {f} includes {value}"
+                elif r.state is False:
+                    text = f"{r.text} -> {f} does not include {value}"
+                else:
+                    unk_members.append(value)
+                    text = f"{r.text} -> whether {f} includes {value} is unknown"
+                evidence.append(Evidence(f, value, {True: "true", False: "false", None: "unknown"}[r.state],
+                                         text, r.inputs))
+            if unk_members:
+                partial[f] = unk_members
+            if members or not unk_members:
+                facts[f] = members
+                if not members:
+                    note = spec.empty_note or f"no {f} condition holds"
+                    evidence.append(Evidence(f, [], "set", f"{note} -> {f} = [] (empty)"))
+            else:
+                unknown.add(f)
+                evidence.append(Evidence(f, None, "unknown",
+                                         f"every {f} member is unknown or false -> {f} unknown (left out of the profile)"))
+            continue
+        r = _eval(spec.when, cells, mapping, facts, unknown)
+        if r.state is None:
+            unknown.add(f)
+            text = f"{r.text} -> {f} unknown (left out of the profile)"
+        else:
+            facts[f] = r.state
+            text = f"{r.text} -> {f} = {fmt(r.state)}"
+        evidence.append(Evidence(f, r.state, {True: "true", False: "false", None: "unknown"}[r.state],
+                                 text, r.inputs))
+
+    context = {}
+    for cs in mapping.context.values():
+        cell = cells.get(cs.indicator)
+        if cell is None or not cell.known:
+            context[cs.name] = None
+            why = cell.why_unknown() if cell else "not in the table"
+            evidence.append(Evidence(cs.name, None, "unknown",
+                                     f"{_label(cell, mapping) if cell else cs.indicator} unknown ({why}) -> {cs.name} unknown",
+                                     [_input_record(cell, mapping)] if cell else [], kind="context"))
+            continue
+        label = cs.otherwise
+        text = None
+        for tname, band in cs.bands:
+            t = mapping.thresholds[tname]
+            if cell.value >= t.value:
+                label = band
+                text = f"{_label(cell, mapping)} {fmt(cell.value)} >= {fmt(t.value)} ({_thr_text(mapping, tname)}) -> {cs.name} = {band}"
+                break
+        if text is None:
+            last = mapping.thresholds[cs.bands[-1][0]] if cs.bands else None
+            text = f"{_label(cell, mapping)} {fmt(cell.value)}" + \
+                (f" < {fmt(last.value)} ({_thr_text(mapping, last.name)})" if last else "") + f" -> {cs.name} = {label}"
+        context[cs.name] = label
+        evidence.append(Evidence(cs.name, label, "set", text, [_input_record(cell, mapping)], kind="context"))
+
+    return CountryProfile(iso3, name, facts, evidence, list(row_errors),
+                          [f for f in mapping.facts if f in unknown], partial, context)

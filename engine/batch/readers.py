@@ -1,0 +1,189 @@
+"""Read one input file into raw cells: CSV in any encoding, Excel .xlsx, HXL-tagged tables.
+
+Row numbers are kept as a spreadsheet user counts them (header = row 1).
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import InputError
+
+CSV_SUFFIXES = {".csv", ".tsv", ".txt", ".tab"}
+EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+HXL_TAG = re.compile(r"^#[A-Za-z][A-Za-z0-9_]*(\s*\+\s*[A-Za-z][A-Za-z0-9_]*)*$")
+HXL_SCAN_ROWS = 25
+
+
+@dataclass
+class RawTable:
+    path: str
+    kind: str                     # csv | xlsx
+    encoding: str | None
+    headers: list[str]
+    tags: list[str] | None        # HXL hashtag per column, or None
+    rows: list[tuple[int, list]]  # (spreadsheet row number, cells)
+    header_row: int = 1
+    tag_row: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).name
+
+
+def normalize_tag(tag: str) -> tuple[str, frozenset]:
+    """'#Country +Code' -> ('#country', {'code'}) (HXL: case-insensitive, attribute order free)."""
+    parts = [p.strip().lower() for p in tag.strip().split("+")]
+    return parts[0].replace(" ", ""), frozenset(p for p in parts[1:] if p)
+
+
+def is_hxl_row(cells: list) -> bool:
+    vals = [str(c).strip() for c in cells if c is not None and str(c).strip() != ""]
+    return bool(vals) and all(HXL_TAG.match(v) for v in vals)
+
+
+def detect_encoding(data: bytes) -> str:
+    """UTF-8 (with or without BOM) when it decodes; else charset-normalizer's guess.
+
+    Single-byte guesses compatible with Windows-1252 are read as Windows-1252 (Latin-1
+    superset): charset-normalizer cannot tell cp1250 from cp1252 on a few accented letters,
+    and country tables in Western European encodings are far more common.
+    """
+    if data.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+    best = from_bytes(data).best()
+    if best is None:
+        return "cp1252" if _decodes(data, "cp1252") else "latin-1"
+    could = {c.replace("-", "_").lower() for c in best.could_be_from_charset}
+    if could & {"cp1252", "windows_1252", "latin_1", "iso8859_1", "iso8859_15"}:
+        return "cp1252" if _decodes(data, "cp1252") else "latin-1"
+    return best.encoding
+
+
+def _decodes(data: bytes, enc: str) -> bool:
+    try:
+        data.decode(enc)
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def read_raw(path: str | Path, encoding: str | None = None) -> RawTable:
+    p = Path(path)
+    if not p.exists():
+        raise InputError("input file not found", file=str(p))
+    if p.is_dir():
+        raise InputError("input is a directory, not a file", file=str(p))
+    suffix = p.suffix.lower()
+    if suffix in EXCEL_SUFFIXES:
+        return _read_xlsx(p)
+    if suffix == ".xls":
+        raise InputError("old Excel format .xls is not supported", file=str(p),
+                         hint="save it as .xlsx or .csv")
+    if suffix in (".ods", ".json", ".yaml", ".yml", ".parquet"):
+        raise InputError(f"unsupported input format {suffix}", file=str(p),
+                         hint="give a CSV or .xlsx file")
+    return _read_csv(p, encoding)
+
+
+def _read_csv(p: Path, encoding: str | None) -> RawTable:
+    try:
+        data = p.read_bytes()
+    except OSError as e:
+        raise InputError(f"cannot read file: {e.strerror or e}", file=str(p)) from None
+    if data[:4] == b"PK\x03\x04":
+        raise InputError("this looks like an Excel/zip file, not CSV", file=str(p),
+                         hint="give it the .xlsx extension")
+    enc = encoding or detect_encoding(data)
+    try:
+        codecs.lookup(enc)
+    except LookupError:
+        raise InputError(f"unknown encoding {enc!r}", file=str(p),
+                         hint="e.g. utf-8, latin-1, cp1252") from None
+    try:
+        text = data.decode(enc)
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        raise InputError(f"file is not valid {enc}: byte {data[e.start:e.start+1]!r}", file=str(p),
+                         row=line, hint="give the right encoding, or leave it out to detect it") from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if not text.strip():
+        raise InputError("file is empty", file=str(p))
+    first_line = next((ln for ln in text.splitlines() if ln.strip()), "")
+    counts = {d: first_line.count(d) for d in (",", ";", "\t", "|")}
+    delimiter = max(counts, key=counts.get) if max(counts.values()) > 0 else ","
+    try:
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False))
+    except csv.Error as e:
+        raise InputError(f"malformed CSV: {e}", file=str(p)) from None
+    return _assemble(str(p), "csv", enc, records)
+
+
+def _read_xlsx(p: Path) -> RawTable:
+    try:
+        import openpyxl
+        wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
+    except Exception as e:  # openpyxl raises many kinds for a bad workbook
+        raise InputError(f"cannot read Excel workbook: {e}", file=str(p),
+                         hint="is it a valid .xlsx file?") from None
+    try:
+        ws = wb.worksheets[0]
+        records = [["" if v is None else v for v in row] for row in ws.iter_rows(values_only=True)]
+    finally:
+        wb.close()
+    table = _assemble(str(p), "xlsx", None, records)
+    if len(wb.sheetnames) > 1:
+        table.notes.append(f"read the first sheet {wb.sheetnames[0]!r} of {len(wb.sheetnames)}")
+    return table
+
+
+def _assemble(path: str, kind: str, enc: str | None, records: list[list]) -> RawTable:
+    # Drop wholly empty trailing records but keep numbering.
+    numbered = [(i + 1, r) for i, r in enumerate(records)]
+    # Header: first non-empty record.
+    start = next((k for k, (_, r) in enumerate(numbered) if any(str(c).strip() for c in r)), None)
+    if start is None:
+        raise InputError("file has no header row", file=path)
+    # HXL: the hashtag row is the first row (within the first few) made only of hashtags; the
+    # header is the row just above it, or the tags themselves when there is none.
+    tag_idx = None
+    for k in range(start, min(len(numbered), start + HXL_SCAN_ROWS)):
+        if is_hxl_row(numbered[k][1]):
+            tag_idx = k
+            break
+    if tag_idx is not None:
+        tags_cells = numbered[tag_idx][1]
+        if tag_idx > start:
+            header_idx = tag_idx - 1
+            headers = [str(c).strip() for c in numbered[header_idx][1]]
+        else:
+            header_idx = tag_idx
+            headers = [str(c).strip() for c in tags_cells]
+        width = max(len(headers), len(tags_cells))
+        tags = [str(c).strip() for c in tags_cells] + [""] * (width - len(tags_cells))
+        data_from = tag_idx + 1
+    else:
+        header_idx = start
+        headers = [str(c).strip() for c in numbered[start][1]]
+        tags = None
+        data_from = start + 1
+        width = len(headers)
+    headers = headers + [""] * (width - len(headers))
+    rows = [(n, list(r)) for n, r in numbered[data_from:]
+            if any(str(c).strip() for c in r)]
+    return RawTable(path, kind, enc, headers, tags, rows, header_row=numbered[header_idx][0],
+                    tag_row=numbered[tag_idx][0] if tag_idx is not None else None)

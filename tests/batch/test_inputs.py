@@ -1,0 +1,200 @@
+"""Reading inputs: encodings, HXL, Excel, bad rows, missing columns, country names."""
+import openpyxl
+import pytest
+
+from batchdata import INFORM, STOCK, by_iso, inform_records, write_csv
+
+from engine.batch import BatchError, InputError, build_profiles, read_inputs
+
+
+def facts_of(profiles):
+    return [(p.iso3, p.name, p.facts, p.unknown) for p in profiles]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "latin-1", "cp1252"])
+def test_encodings_give_same_profiles(tmp_path, mapping, real_profiles, encoding):
+    f = write_csv(tmp_path / "inform.csv", inform_records(), encoding)
+    profiles = build_profiles(read_inputs([f, STOCK], mapping), mapping)
+    assert facts_of(profiles) == facts_of(real_profiles)
+    assert by_iso(profiles)["CIV"].name == "Côte d'Ivoire"
+
+
+def test_explicit_encoding(tmp_path, mapping):
+    f = write_csv(tmp_path / "inform.csv", inform_records(), "utf-8")
+    wrong = read_inputs([f], mapping, encoding="latin-1")
+    assert by_iso(build_profiles(wrong, mapping))["CIV"].name != "Côte d'Ivoire"   # mojibake, as asked
+    with pytest.raises(InputError) as e:
+        read_inputs([f], mapping, encoding="no-such-codec")
+    assert "encoding" in e.value.message
+
+
+def test_hxl_tag_row_is_skipped(tmp_path, mapping, real_profiles):
+    recs = inform_records()
+    tags = ["#country+name", "#country+code"] + [""] * (len(recs[0]) - 2)
+    f = write_csv(tmp_path / "inform_hxl.csv", [recs[0], tags] + recs[1:])
+    table = read_inputs([f, STOCK], mapping)
+    assert next(x for x in table.files if x.input == "inform").hxl
+    assert facts_of(build_profiles(table, mapping)) == facts_of(real_profiles)
+    # Row numbers still count as in a spreadsheet: the first country is on row 3 now.
+    assert table.cells["AFG"]["drought"].row == 3
+
+
+def test_columns_mapped_by_hxl_tag(tmp_path, mapping, real_profiles):
+    # Headers renamed (e.g. translated), HXL tags carry the meaning: the mapping's tag
+    # alternatives find the key and migrant-share columns.
+    stock = [l.split(",") for l in STOCK.read_text(encoding="utf-8").splitlines()]
+    header = ["Pays", "Code pays", "Année", "Part des migrants"]
+    tags = ["#country+name", "#country+code", "#date+year", "#population+migrants+pct"]
+    f = write_csv(tmp_path / "stock_fr.csv", [header, tags] + stock[1:])
+    profiles = build_profiles(read_inputs([INFORM, f], mapping), mapping)
+    assert facts_of(profiles) == facts_of(real_profiles)
+
+
+def test_xlsx_input(tmp_path, mapping, real_profiles):
+    recs = inform_records()
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(recs[0])
+    for r in recs[1:]:
+        row = []
+        for v in r:
+            try:
+                row.append(float(v))
+            except ValueError:
+                row.append(v if v != "" else None)
+        ws.append(row)
+    f = tmp_path / "inform.xlsx"
+    wb.save(f)
+    table = read_inputs([f, STOCK], mapping)
+    assert facts_of(build_profiles(table, mapping)) == facts_of(real_profiles)
+    assert table.errors == read_inputs([INFORM, STOCK], mapping).errors
+
+
+def _bad_inform(tmp_path):
+    """Rows: 1 header, 2 AFG, 3 unknown country, 4 ALB, 5 DZA, 6 DZA again, 7 AGO with text in Drought."""
+    recs = inform_records()
+    head = recs[0]
+    afg, alb, dza, ago = (list(next(r for r in recs if r[1] == c)) for c in ("AFG", "ALB", "DZA", "AGO"))
+    unknown = list(afg)
+    unknown[0], unknown[1] = "Atlantis", "XXX"
+    dup = list(dza)
+    dup[head.index("Flood")] = "1.0"
+    ago[head.index("Drought")] = "high"
+    return write_csv(tmp_path / "bad.csv", [head, afg, unknown, alb, dza, dup, ago]), head
+
+
+def test_bad_rows_reported_good_rows_kept(tmp_path, mapping):
+    f, head = _bad_inform(tmp_path)
+    table = read_inputs([f, STOCK], mapping)
+    profiles = by_iso(build_profiles(table, mapping))
+    errs = [e for e in table.errors if e.file == str(f)]
+    assert len(errs) == 3
+    unknown, dup, text = sorted(errs, key=lambda e: e.row)
+    assert (unknown.row, unknown.column, unknown.value) == (3, "ISO3", "XXX")
+    assert "unknown country" in unknown.reason and "Atlantis" in unknown.reason
+    assert (dup.row, dup.column, dup.value) == (6, "ISO3", "DZA")
+    assert "duplicate ISO3" in dup.reason and "row 5" in dup.reason
+    assert (text.row, text.column, text.value) == (7, "Drought", "high")
+    assert "not a number" in text.reason
+    assert all(e.severity == "error" for e in errs)
+    # Every good row still comes through; the duplicate keeps the first row's values.
+    assert set(profiles) == {"AFG", "ALB", "DZA", "AGO"}
+    first_dza = inform_records()
+    flood = float(next(r for r in first_dza if r[1] == "DZA")[head.index("Flood")])
+    assert table.cells["DZA"]["flood"].value == flood and table.cells["DZA"]["flood"].row == 5
+    # The row with text in a numeric column: that cell is unknown, the rest of the row counts.
+    ago = profiles["AGO"]
+    assert "slow_onset_natural" in ago.partial["crisis_type"]
+    assert ago.row_errors == [text]
+    assert "prone_to_natural_disasters" in ago.facts
+
+
+def test_row_error_carries_where_and_why(tmp_path, mapping):
+    f, _ = _bad_inform(tmp_path)
+    table = read_inputs([f], mapping)
+    d = table.errors[0].to_dict()
+    assert set(d) >= {"file", "row", "column", "value", "reason"}
+    assert d["file"] == str(f)
+
+
+def test_country_name_without_code(tmp_path, mapping):
+    recs = inform_records()
+    head = recs[0]
+    civ = next(r for r in recs if r[1] == "CIV")
+    tur = next(r for r in recs if r[1] == "TUR")
+    fra = next(r for r in recs if r[1] == "FRA")
+    civ = list(civ); civ[1] = ""             # no code: name lookup
+    tur = list(tur); tur[1] = "TRK"          # invalid code: name (alias) lookup
+    fra = list(fra); fra[0] = "Frace"; fra[1] = ""   # typo, no code: nothing found -> row error
+    f = write_csv(tmp_path / "names.csv", [head, civ, tur, fra])
+    table = read_inputs([f], mapping)
+    assert set(table.cells) == {"CIV", "TUR"}
+    warnings = [e for e in table.errors if e.severity == "warning"]
+    assert {(e.row, e.iso3) for e in warnings} == {(2, "CIV"), (3, "TUR")}
+    assert "'TRK' is not an ISO 3166" in next(e.reason for e in warnings if e.iso3 == "TUR")
+    err = [e for e in table.errors if e.severity == "error"]
+    assert len(err) == 1 and err[0].row == 4 and err[0].value == "Frace" and err[0].column == "COUNTRY"
+
+
+def test_missing_column_fails_naming_it(tmp_path, mapping):
+    recs = inform_records()
+    col = recs[0].index("Epidemic")
+    older = [r[:col] + r[col + 1:] for r in recs]          # INFORM before 2020 had no Epidemic
+    f = write_csv(tmp_path / "inform_2019.csv", older)
+    with pytest.raises(InputError) as e:
+        read_inputs([f, STOCK], mapping)
+    err = e.value
+    assert isinstance(err, BatchError)
+    assert err.column == "Epidemic" and err.file == str(f)
+    assert "Epidemic" in str(err) and "inform_2019.csv" in str(err)
+
+
+def test_missing_column_did_you_mean(tmp_path, mapping):
+    recs = inform_records()
+    recs[0][recs[0].index("Epidemic")] = "Epidemics"
+    f = write_csv(tmp_path / "renamed.csv", recs)
+    with pytest.raises(InputError) as e:
+        read_inputs([f], mapping)
+    assert e.value.column == "Epidemic" and "did you mean 'Epidemics'" in e.value.hint
+
+
+def test_missing_value_in_one_fact_column_is_no_row_error(tmp_path, mapping):
+    recs = inform_records()
+    head = recs[0]
+    for tok, iso in (("", "AFG"), ("NA", "ALB"), ("#VALUE!", "DZA"), ("x", "AGO")):
+        next(r for r in recs if r[1] == iso)[head.index("Epidemic")] = tok
+    f = write_csv(tmp_path / "inform.csv", recs)
+    table = read_inputs([f], mapping)
+    ps = by_iso(build_profiles(table, mapping))
+    assert [e for e in table.errors if e.severity == "error"] == []
+    for iso in ("AFG", "ALB", "DZA", "AGO"):
+        assert ps[iso].partial.get("crisis_type") == ["health"]
+        assert "health" not in ps[iso].facts.get("crisis_type", [])
+
+
+def test_unrecognised_and_unreadable_files(tmp_path, mapping):
+    f = write_csv(tmp_path / "other.csv", [["a", "b"], ["1", "2"]])
+    with pytest.raises(InputError) as e:
+        read_inputs([f], mapping)
+    assert e.value.file == str(f) and "expects" in e.value.hint
+    with pytest.raises(InputError):
+        read_inputs([tmp_path / "nope.csv"], mapping)
+    bad_xlsx = tmp_path / "broken.xlsx"
+    bad_xlsx.write_bytes(b"not a zip")
+    with pytest.raises(InputError):
+        read_inputs([bad_xlsx], mapping)
+    with pytest.raises(InputError) as e:
+        read_inputs([STOCK], mapping)          # the primary input is required
+    assert "inform" in e.value.message
+    with pytest.raises(InputError) as e:
+        read_inputs([INFORM, INFORM], mapping)
+    assert "two files" in e.value.message
+
+
+def test_semicolon_csv(tmp_path, mapping, real_profiles):
+    import csv, io
+    buf = io.StringIO(newline="")
+    csv.writer(buf, delimiter=";", lineterminator="\n").writerows(inform_records())
+    f = tmp_path / "semi.csv"
+    f.write_text(buf.getvalue(), encoding="utf-8")
+    assert facts_of(build_profiles(read_inputs([f, STOCK], mapping), mapping)) == facts_of(real_profiles)

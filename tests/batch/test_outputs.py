@@ -1,0 +1,189 @@
+"""Output tables and writing them: CSV, Excel, JSON, atomically."""
+import csv
+import json
+import os
+
+import openpyxl
+import pytest
+
+
+import engine.batch.outputs as outputs
+from engine.batch import OutputError, build_error_rows, build_tables, output_paths, write_outputs
+
+
+def fake_assessment(profile):
+    """A stand-in for the engine: CONTRACT.md shape, two rules for one sector."""
+    recs = []
+    ct = profile.facts.get("crisis_type") or []
+    if "man_made" in ct:
+        recs.append({"sector": "community_stabilization_transition", "phase": "before", "level": "critical",
+                     "justifications": [
+                         {"rule": "mm-before-cst", "level": "critical", "citation": "MC/2355 Annex I, para. 8",
+                          "quote": "...", "facts": {"crisis_type": ct, "phase": ["before"]}},
+                         {"rule": "pc-before-cst", "level": "important", "citation": "MC/2355 Annex I, para. 26",
+                          "quote": "...", "facts": {"crisis_type": ct}}]})
+    if profile.facts.get("prone_to_natural_disasters"):
+        recs.append({"sector": "disaster_risk_reduction_resilience", "phase": "before", "level": "important",
+                     "justifications": [{"rule": "pc-before-drr", "level": "important",
+                                         "citation": "MC/2355 Annex I, para. 26", "quote": "...",
+                                         "facts": {"prone_to_natural_disasters": True}}]})
+    return {"recommendations": recs}
+
+
+@pytest.fixture(scope="module")
+def tables(real_profiles, real_table):
+    results = [(p, fake_assessment(p)) for p in real_profiles]
+    long_rows, summary = build_tables(results, sectors=["disaster_risk_reduction_resilience",
+                                                        "community_stabilization_transition"])
+    return long_rows, summary, build_error_rows(real_table)
+
+
+def test_long_table(tables, real_profiles):
+    long_rows, _, _ = tables
+    assert {r["iso3"] for r in long_rows} == {p.iso3 for p in real_profiles}    # every country appears
+    afg = [r for r in long_rows if r["iso3"] == "AFG"]
+    cst = next(r for r in afg if r["sector"] == "community_stabilization_transition")
+    assert cst["rules"] == ["mm-before-cst", "pc-before-cst"] and cst["level"] == "critical"
+    assert cst["citations"] == ["MC/2355 Annex I, para. 8", "MC/2355 Annex I, para. 26"]
+    assert any(t.endswith("-> crisis_type includes man_made") for t in cst["evidence"])
+    drr = next(r for r in afg if r["sector"] == "disaster_risk_reduction_resilience")
+    assert drr["evidence"] and all("prone_to_natural_disasters" in t for t in drr["evidence"])
+    assert afg.index(drr) < afg.index(cst)     # sector order given by the caller
+
+
+def test_no_crisis_type_is_a_note_not_an_error(tables, real_profiles):
+    long_rows, _, errors = tables
+    empty = [p.iso3 for p in real_profiles if p.facts.get("crisis_type") == []
+             and not p.facts.get("prone_to_natural_disasters")]
+    assert empty
+    row = next(r for r in long_rows if r["iso3"] == empty[0])
+    assert row["sector"] == "" and row["note"] == "no crisis type above threshold"
+    assert not [e for e in errors if e["iso3"] == empty[0]]
+
+
+def test_unassessable_country_passes_none(real_profiles):
+    p = next(p for p in real_profiles if p.facts.get("crisis_type") == [])
+    assert not p.assessable
+    long_rows, summary = build_tables([(p, None)])
+    assert len(long_rows) == 1 and long_rows[0]["note"] == "no crisis type above threshold"
+    assert summary[0]["crisis_type"] == ""
+
+
+def test_summary_table(tables, real_profiles):
+    _, summary, _ = tables
+    assert len(summary) == len(real_profiles)
+    afg = next(r for r in summary if r["iso3"] == "AFG")
+    assert afg["community_stabilization_transition"] == "critical"
+    assert afg["phase"] == "before" and "man_made" in afg["crisis_type"]
+    assert list(summary[0])[:2] == ["iso3", "country"]
+    assert "inform_risk_class" in afg
+
+
+def test_csv_outputs(tmp_path, tables):
+    long_rows, summary, errors = tables
+    out = tmp_path / "out.csv"
+    written = write_outputs(out, long_rows, summary, errors)
+    assert set(written) == set(output_paths(out).values())
+    assert {p.name for p in tmp_path.iterdir()} == {"out.csv", "out.summary.csv", "out.errors.csv"}
+    with open(out, encoding="utf-8", newline="") as fh:
+        back = list(csv.DictReader(fh))
+    assert len(back) == len(long_rows)
+    assert back[0]["iso3"] == long_rows[0]["iso3"]
+    civ = [r for r in back if r["iso3"] == "CIV"]
+    assert civ and civ[0]["country"] == "Côte d'Ivoire"
+    with open(tmp_path / "out.errors.csv", encoding="utf-8", newline="") as fh:
+        errs = list(csv.DictReader(fh))
+    assert len(errs) == len(errors) and set(errs[0]) >= {"file", "row", "column", "value", "reason"}
+
+
+def test_xlsx_round_trip(tmp_path, tables):
+    long_rows, summary, errors = tables
+    out = tmp_path / "out.xlsx"
+    write_outputs(out, long_rows, summary, errors)
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["long", "summary", "errors"]
+    for name, rows in (("long", long_rows), ("summary", summary), ("errors", errors)):
+        ws = wb[name]
+        head = [c.value for c in ws[1]]
+        back = [dict(zip(head, (c.value for c in r))) for r in ws.iter_rows(min_row=2)]
+        assert len(back) == len(rows)
+        for orig, got in zip(rows, back):
+            for k, v in orig.items():
+                want = outputs._flat(v)
+                assert (got[k] if got[k] is not None else "") == want, (name, k)
+
+
+def test_xlsx_text_never_becomes_formula(tmp_path):
+    out = tmp_path / "f.xlsx"
+    write_outputs(out, [{"iso3": "XXX", "country": "=1+1"}], [], [])
+    ws = openpyxl.load_workbook(out)["long"]
+    cell = ws["B2"]
+    assert cell.value == "=1+1" and cell.data_type == "s"
+
+
+def test_json_output(tmp_path, tables):
+    long_rows, summary, errors = tables
+    out = tmp_path / "out.json"
+    write_outputs(out, long_rows, summary, errors)
+    obj = json.loads(out.read_text(encoding="utf-8"))
+    assert set(obj) == {"long", "summary", "errors"}
+    assert len(obj["long"]) == len(long_rows)
+    afg = next(r for r in obj["long"] if r["iso3"] == "AFG" and r["sector"])
+    assert isinstance(afg["rules"], list) and isinstance(afg["evidence"], list)
+
+
+def test_unknown_output_extension(tmp_path):
+    with pytest.raises(OutputError) as e:
+        write_outputs(tmp_path / "out.txt", [], [], [])
+    assert ".csv" in e.value.hint
+    with pytest.raises(OutputError):
+        write_outputs(tmp_path / "no" / "such" / "dir.csv", [], [], [])
+
+
+class Boom(RuntimeError):
+    pass
+
+
+def test_xlsx_failure_mid_write_leaves_nothing(tmp_path, tables, monkeypatch):
+    long_rows, summary, errors = tables
+    out = tmp_path / "out.xlsx"
+
+    def broken(fh, tables_):
+        fh.write(b"PK\x03\x04 half a workbook")
+        raise Boom("disk full")
+    monkeypatch.setattr(outputs, "_xlsx_write", broken)
+    with pytest.raises(Boom):
+        write_outputs(out, long_rows, summary, errors)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failure_keeps_previous_output_whole(tmp_path, tables, monkeypatch):
+    long_rows, summary, errors = tables
+    out = tmp_path / "out.csv"
+    write_outputs(out, long_rows, summary, errors)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    real = outputs._csv_bytes
+    calls = []
+
+    def fails_on_third(rows, pref):
+        calls.append(1)
+        if len(calls) == 3:
+            raise Boom("killed")
+        return real(rows, pref)
+    monkeypatch.setattr(outputs, "_csv_bytes", fails_on_third)
+    with pytest.raises(Boom):
+        write_outputs(out, long_rows[:1], summary[:1], errors[:1])
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before   # old files intact, no temp left
+
+
+def test_failure_in_json_dump_leaves_nothing(tmp_path, monkeypatch):
+    out = tmp_path / "out.json"
+    real_replace = os.replace
+
+    def no_replace(a, b):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(outputs.os, "replace", no_replace)
+    with pytest.raises(OutputError):
+        write_outputs(out, [{"iso3": "AFG"}], [], [])
+    monkeypatch.setattr(outputs.os, "replace", real_replace)
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,110 @@
+"""`mcof batch` end to end on the real INFORM 2020 and UN DESA tables."""
+import csv
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from engine import build_profile, load_ruleset
+from engine.batch.pipeline import run_batch
+from engine.inference import durable_engine
+from tests.conftest import ROOT
+
+DATA = ROOT / "tests" / "data"
+INPUTS = [str(DATA / "inform_risk_2020_v040.csv"), str(DATA / "migrant_stock_share_undesa2024.csv")]
+
+
+@pytest.fixture(scope="module")
+def canonical(tmp_path_factory):
+    out = tmp_path_factory.mktemp("batch") / "out.csv"
+    result = CliRunner().invoke(main, ["batch", *INPUTS, "--mapping", "inform", "--ruleset", "2012",
+                                       "--output", str(out), "--explain", "SDN"])
+    return result, out
+
+
+def read(path):
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_one_result_per_country_for_all_191(canonical):
+    result, out = canonical
+    summary = read(out.with_name("out.summary.csv"))
+    assert len(summary) == 191 and len({row["iso3"] for row in summary}) == 191
+    assert {row["iso3"] for row in read(out)} == {row["iso3"] for row in summary}  # none dropped from the long table
+
+
+def test_bad_cells_reported_and_exit_status_non_zero(canonical):
+    result, out = canonical
+    errors = read(out.with_name("out.errors.csv"))
+    failed = [e for e in errors if e["severity"] == "error"]
+    assert failed and all(e["file"] and e["row"] and e["column"] and e["reason"] for e in failed)
+    assert result.exit_code == 1
+    assert f"{len(failed)} row(s) could not be used" in result.stderr
+
+
+def test_summary_and_explanation_start_at_indicator_values(canonical):
+    result, _ = canonical
+    assert "191 countries" in result.stdout and "Countries per sector" in result.stdout
+    sudan = result.stdout.split("Sudan (SDN)")[1]
+    assert "Drought 6.9 >= 5.0" in sudan and "crisis_type includes slow_onset_natural" in sudan
+    assert "mm-before-counter-trafficking (MC/2355 Annex I, para. 8)" in sudan
+
+
+def test_long_table_rows_carry_rules_citations_and_evidence(canonical):
+    _, out = canonical
+    rows = [r for r in read(out) if r["iso3"] == "AFG" and r["sector"] == "counter_trafficking_protection"]
+    assert rows and rows[0]["level"] == "critical"
+    assert "mm-before-counter-trafficking" in rows[0]["rules"] and "para. 8" in rows[0]["citations"]
+    assert "Current Highly Violent Conflict Intensity" in rows[0]["evidence"]
+
+
+def test_batch_results_equal_durable_rules_for_every_country():
+    report = run_batch(INPUTS, "inform", "2012", None)
+    ruleset = load_ruleset("2012")
+    engine = durable_engine(ruleset)
+    checked = 0
+    for profile, assessment in zip(report.profiles, report.assessments):
+        if assessment is None:
+            continue
+        expected = engine.run(build_profile(ruleset, profile.facts))
+        got = {j["rule"] for key in ("recommendations", "coordination", "derived_facts")
+               for e in assessment[key] for j in e["justifications"]}
+        assert got == set(expected.fired), profile.iso3
+        checked += 1
+    assert checked == sum(1 for p in report.profiles if p.assessable)
+
+
+def test_thresholds_override_and_json_output(tmp_path):
+    out = tmp_path / "out.json"
+    strict = run_batch(INPUTS, "inform", "2012", None, overrides={"drought": 9.9})
+    loose = run_batch(INPUTS, "inform", "2012", out, overrides={"drought": 1.0})
+    def slow(report):
+        return sum(1 for p in report.profiles if "slow_onset_natural" in p.facts.get("crisis_type", []))
+    assert slow(strict) < slow(loose)
+    assert set(json.loads(out.read_text())) == {"long", "summary", "errors"}
+
+
+def test_batch_under_2021(tmp_path):
+    if not (ROOT / "rulesets" / "2021" / "ruleset.yaml").exists():
+        pytest.skip("2021 ruleset not present")
+    report = run_batch(INPUTS, "inform", "2021", tmp_path / "out.xlsx")
+    assert len(report.summary_rows) == 191 and (tmp_path / "out.xlsx").exists()
+
+
+def test_missing_column_fails_at_once_naming_it(tmp_path):
+    old = tmp_path / "inform_old.csv"
+    lines = (DATA / "inform_risk_2020_v040.csv").read_text(encoding="latin-1").splitlines()
+    header = lines[0].split(",")
+    index = header.index("Epidemic")
+    old.write_text("\n".join(",".join(c for i, c in enumerate(l.split(",")) if i != index) for l in lines),
+                   encoding="latin-1")
+    result = CliRunner().invoke(main, ["batch", str(old), INPUTS[1], "--output", str(tmp_path / "o.csv")])
+    assert result.exit_code == 1 and "Epidemic" in result.stderr and "Traceback" not in result.stderr
+    assert not list(tmp_path.glob("o*.csv"))  # nothing written
+
+
+def test_progress_is_silent_when_not_a_terminal(canonical):
+    result, _ = canonical
+    assert "reading" not in result.stderr and "%" not in result.stderr
