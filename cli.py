@@ -139,24 +139,30 @@ def assess(profile, assignments, ruleset, fmt, output):
 
 @main.command()
 @click.argument("profile", required=False, type=click.Path(dir_okay=False))
-@click.option("--sector", required=True, metavar="SLUG", help="The sector to explain (see `mcof sectors`).")
+@click.option("--sector", metavar="SLUG", help="The sector to explain (see `mcof sectors`).")
+@click.option("--modality", metavar="SLUG", help="Or an operating modality to explain (2021, e.g. cash_based_interventions).")
 @set_option
 @ruleset_option()
 @format_option()
 @output_option
-def explain(profile, sector, assignments, ruleset, fmt, output):
-    """Why a sector is, or is not, recommended for PROFILE.
+def explain(profile, sector, modality, assignments, ruleset, fmt, output):
+    """Why a sector (or an operating modality) is, or is not, recommended for PROFILE.
 
     For each phase: the rules that could recommend the sector, which of their conditions
     held, failed or were unknown, and which unknown fact would change the answer.
     """
     from engine import explain as run_explain
     from engine.errors import ProfileError, did_you_mean
+    if bool(sector) == bool(modality):
+        raise click.UsageError("give one of --sector SLUG or --modality SLUG")
     rs, facts = load_profile(ruleset, profile, assignments)
-    if sector not in rs.sector_slugs:
-        raise ProfileError(f"unknown sector '{sector}' in ruleset {rs.id}", where="--sector",
-                           hint=did_you_mean(sector, rs.sector_slugs) or "list them with `mcof sectors`")
-    result = run_explain(rs, facts, sector)
+    kind, target, known = ("recommend", sector, rs.sector_slugs) if sector else ("modality", modality, rs.modalities)
+    if target not in known:
+        option = "--sector" if sector else "--modality"
+        raise ProfileError(f"unknown {option[2:]} '{target}' in ruleset {rs.id}", where=option,
+                           hint=did_you_mean(target, known) or ("list them with `mcof sectors`" if sector
+                                                                else f"ruleset {rs.id} has no modalities"))
+    result = run_explain(rs, facts, target, kind)
     from engine.render import explain_text, to_json
     emit(to_json(result) if fmt == "json" else explain_text(result, markdown=fmt == "markdown"), output)
 

@@ -178,18 +178,22 @@ class WhatIf:
         return self._cache[name]
 
 
-def recommended_levels(ruleset: Ruleset, derivation: Derivation) -> dict[tuple[str, str], str]:
-    levels: dict[tuple[str, str], str] = {}
+def recommended_levels(ruleset: Ruleset, derivation: Derivation) -> dict[tuple[str, str, str], str]:
+    """(kind, target, phase) -> level, for sector and modality recommendations."""
+    levels: dict[tuple[str, str, str], str] = {}
     for rule in ruleset.rules:
         c = rule.conclusion
-        if c.kind == "recommend" and rule.id in derivation.fired:
-            key = (c.target, c.phase)
+        if c.level is not None and rule.id in derivation.fired:
+            key = (c.kind, c.target, c.phase)
             if key not in levels or ruleset.level_rank(c.level) < ruleset.level_rank(levels[key]):
                 levels[key] = c.level
     return levels
 
 
-def rule_status(ruleset: Ruleset, rule: Rule, view: FactView) -> dict:
+def rule_status(ruleset: Ruleset, rule: Rule, view: FactView, _seen: frozenset[str] = frozenset()) -> dict:
+    """Each condition of a rule as held / failed / unknown. A derived fact that does not
+    hold is opened up: the rules that derive it, and their own conditions, down to the
+    input fact that is missing or false."""
     leaves = []
     for leaf in dict.fromkeys(cond.leaves(rule.condition)):
         status = view.leaf(leaf)
@@ -198,6 +202,10 @@ def rule_status(ruleset: Ruleset, rule: Rule, view: FactView) -> dict:
             entry["value"] = view.derivation.facts[leaf.fact]
         if ruleset.facts[leaf.fact].derived:
             entry["derived"] = True
+            if status != cond.TRUE and leaf.fact not in _seen:
+                entry["derived_by"] = [rule_status(ruleset, producer, view, _seen | {leaf.fact})
+                                       for producer in ruleset.rules
+                                       if producer.conclusion.kind == "derive" and producer.conclusion.target == leaf.fact]
         leaves.append(entry)
     return {"rule": rule.id, "level": rule.conclusion.level, "phase": rule.conclusion.phase,
             "citation": str(rule.citation), "quote": " ".join(rule.quote.split()),
@@ -205,23 +213,25 @@ def rule_status(ruleset: Ruleset, rule: Rule, view: FactView) -> dict:
 
 
 def why_not(ruleset: Ruleset, profile: Mapping[str, AnyValue], derivation: Derivation,
-            sector: str, phase: str, view: FactView, whatif: WhatIf, current_level: str | None = None) -> dict:
-    """The rules that could recommend `sector` for `phase`, their conditions' status, and the
-    unknown facts that, once known, would recommend it (or raise its level)."""
+            sector: str, phase: str, view: FactView, whatif: WhatIf, current_level: str | None = None,
+            kind: str = "recommend") -> dict:
+    """The rules that could recommend `sector` (or a modality, with kind="modality") for
+    `phase`, their conditions' status, and the unknown facts that, once known, would
+    recommend it (or raise its level)."""
     candidates = [r for r in ruleset.rules
-                  if r.conclusion.kind == "recommend" and r.conclusion.target == sector
+                  if r.conclusion.kind == kind and r.conclusion.target == sector
                   and r.conclusion.phase == phase]
     unknown_inputs = sorted({f for r in candidates for f in upstream_input_facts(ruleset, r)} - set(profile))
     changes = []
     for name in unknown_inputs:
         reported: set[str] = set()
         for value, levels in whatif.outcomes(name):
-            level = levels.get((sector, phase))
+            level = levels.get((kind, sector, phase))
             better = level and (current_level is None or ruleset.level_rank(level) < ruleset.level_rank(current_level))
             if better and level not in reported:  # the first value that reaches a level is enough
                 reported.add(level)
                 changes.append({"fact": name, "value": value, "level": level})
-    return {"sector": sector, "phase": phase,
+    return {"sector" if kind == "recommend" else "modality": sector, "phase": phase,
             "rules": [rule_status(ruleset, r, view) for r in candidates],
             "would_change_if": changes}
 
@@ -275,18 +285,20 @@ def _mentions_profile_crisis(status: dict, profile: Mapping) -> bool:
     return True
 
 
-def explain(ruleset: Ruleset, profile: Mapping[str, AnyValue], sector: str) -> dict:
-    """Why (or why not) `sector` is recommended, phase by phase, for `mcof explain`."""
+def explain(ruleset: Ruleset, profile: Mapping[str, AnyValue], sector: str, kind: str = "recommend") -> dict:
+    """Why (or why not) `sector` (or, with kind="modality", an operating modality) is
+    recommended, phase by phase, for `mcof explain`."""
+    key = "sector" if kind == "recommend" else "modality"
+    entries = "recommendations" if kind == "recommend" else "modalities"
     derivation = durable_engine(ruleset).run(profile)
     result = conclusions(ruleset, derivation)
     view, whatif = fact_view(ruleset, derivation), WhatIf(ruleset, profile)
     chains = {d["fact"]: d for d in result["derived_facts"]}
     phases = []
     for phase in PHASE_ORDER:
-        recommended = next((r for r in result["recommendations"]
-                            if r["sector"] == sector and r["phase"] == phase), None)
+        recommended = next((r for r in result[entries] if r[key] == sector and r["phase"] == phase), None)
         entry = why_not(ruleset, profile, derivation, sector, phase, view, whatif,
-                        current_level=recommended["level"] if recommended else None)
+                        current_level=recommended["level"] if recommended else None, kind=kind)
         entry["in_profile"] = phase in profile.get("phase", [])
         entry["recommended"] = recommended is not None
         entry["level"] = recommended["level"] if recommended else None
@@ -296,7 +308,8 @@ def explain(ruleset: Ruleset, profile: Mapping[str, AnyValue], sector: str) -> d
     used = {f for p in phases for j in p["justifications"] for f in j["derived_facts"]}
     return {"tool": {"name": "mcof", "version": __version__}, "ruleset": ruleset.summary(),
             "profile": dict(profile), "unknown_facts": unknown_facts(ruleset, profile),
-            "sector": ruleset.sector(sector).to_dict(), "phases": phases,
+            "target": key, key: (ruleset.sector(sector) if kind == "recommend" else ruleset.modalities[sector]).to_dict(),
+            "phases": phases,
             "derived_facts": [chains[f] for f in sorted(_closure(used, chains))]}
 
 

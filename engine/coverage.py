@@ -10,7 +10,7 @@ from pathlib import Path
 from . import conditions as cond
 from .errors import McofError
 from .inference import reference_fixed_point
-from .lint import test_cases
+from .lint import rule_test_cases
 from .profile import build_profile, read_profile_file
 from .ruleset import Ruleset
 
@@ -19,7 +19,7 @@ def coverage(ruleset: Ruleset, example_paths: list[Path]) -> dict:
     profiles: list[tuple[str, dict]] = []
     for path in example_paths:
         profiles.append((str(path), build_profile(ruleset, read_profile_file(path), origin=str(path))))
-    for rule_id, kind, data, file in test_cases(ruleset):
+    for rule_id, kind, data, file in rule_test_cases(ruleset):
         try:
             profiles.append((f"{file} ({rule_id} {kind})", build_profile(ruleset, data, origin=file)))
         except McofError:

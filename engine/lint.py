@@ -138,7 +138,7 @@ def lint(ruleset_name: str | Path) -> tuple[Ruleset | None, list[Finding]]:
     return ruleset, findings
 
 
-def test_cases(ruleset: Ruleset) -> list[tuple[str, str, dict, str]]:
+def rule_test_cases(ruleset: Ruleset) -> list[tuple[str, str, dict, str]]:
     """(rule id, 'fires'|'does_not_fire', profile, file) from the rules' test files."""
     cases = []
     for path in sorted((ruleset.directory / "rules").glob("*.test.yaml")):
@@ -152,6 +152,6 @@ def test_cases(ruleset: Ruleset) -> list[tuple[str, str, dict, str]]:
 
 def tested_rules(ruleset: Ruleset) -> dict[str, set[str]]:
     tested: dict[str, set[str]] = {}
-    for rule_id, kind, _, _ in test_cases(ruleset):
+    for rule_id, kind, _, _ in rule_test_cases(ruleset):
         tested.setdefault(rule_id, set()).add(kind)
     return tested

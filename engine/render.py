@@ -172,7 +172,7 @@ def _justifications_md(justifications: Iterable[dict]) -> list[str]:
 
 
 def explain_text(result: dict, *, markdown: bool = False) -> str:
-    sector = result["sector"]
+    sector = result[result.get("target", "sector")]
     h = "## " if markdown else ""
     out = [f"{'# ' if markdown else ''}Why {sector['name']} ({sector['slug']})", ""]
     for phase in result["phases"]:
@@ -188,10 +188,7 @@ def explain_text(result: dict, *, markdown: bool = False) -> str:
                 continue
             out.append(f"  ✘ {rule['rule']} ({rule['level']}, {rule['citation']}): {rule['status']}")
             out.append(f"      \"{rule['quote']}\"")
-            for leaf in rule["conditions"]:
-                value = f" (is {fmt_value(leaf['value'])})" if "value" in leaf else ""
-                derived = " [derived]" if leaf.get("derived") else ""
-                out.append(f"      {STATUS_MARK[leaf['status']]:<10} {leaf['condition']}{value}{derived}")
+            out += _condition_lines(rule["conditions"], "      ")
         for change in phase["would_change_if"]:
             out.append(f"  → if {change['fact']} were {fmt_value(change['value'])}: {change['level']}")
         out.append("")
@@ -206,6 +203,18 @@ def explain_text(result: dict, *, markdown: bool = False) -> str:
         out.append("Unknown facts: " + ", ".join(result["unknown_facts"]))
     out.append(_footer(result))
     return "\n".join(out) + "\n"
+
+
+def _condition_lines(conditions: list[dict], indent: str) -> list[str]:
+    lines = []
+    for leaf in conditions:
+        value = f" (is {fmt_value(leaf['value'])})" if "value" in leaf else ""
+        derived = " [derived]" if leaf.get("derived") else ""
+        lines.append(f"{indent}{STATUS_MARK[leaf['status']]:<10} {leaf['condition']}{value}{derived}")
+        for producer in leaf.get("derived_by", []):
+            lines.append(f"{indent}    derived by {producer['rule']} ({producer['citation']}): {producer['status']}")
+            lines += _condition_lines(producer["conditions"], indent + "      ")
+    return lines
 
 
 def records_table(rows: list[dict], columns: list[str], *, title: str | None = None, markdown: bool = False,
