@@ -30,7 +30,10 @@ def fmt_value(value: AnyValue) -> str:
 def _console(width: int | None, color: bool):
     from rich.console import Console
     buffer = io.StringIO()
-    console = Console(file=buffer, width=width or 120, force_terminal=color, color_system="standard" if color else None,
+    if width is None:
+        import shutil
+        width = shutil.get_terminal_size((120, 24)).columns if color else 120
+    console = Console(file=buffer, width=width, force_terminal=color, color_system="standard" if color else None,
                       highlight=False, soft_wrap=False)
     return console, buffer
 

@@ -59,6 +59,7 @@ def assess_many(ruleset: Ruleset, profiles: Sequence[dict]) -> list[dict]:
     validated profiles at once. Each justification also lists `input_facts`: the input
     facts behind it, through derived facts, so a batch can explain it from the indicators."""
     evaluation = evaluate(ruleset, encode(ruleset, list(profiles)))
+    upstream = {rule.id: sorted(upstream_input_facts(ruleset, rule)) for rule in ruleset.rules}
     results = []
     for row, profile in enumerate(profiles):
         derivation = evaluation.derivation(row, profile)
@@ -66,8 +67,7 @@ def assess_many(ruleset: Ruleset, profiles: Sequence[dict]) -> list[dict]:
         result.update(conclusions(ruleset, derivation))
         for rec in result["recommendations"]:
             for justification in rec["justifications"]:
-                upstream = upstream_input_facts(ruleset, ruleset.rule(justification["rule"]))
-                justification["input_facts"] = {f: profile[f] for f in sorted(upstream) if f in profile}
+                justification["input_facts"] = {f: profile[f] for f in upstream[justification["rule"]] if f in profile}
         results.append(result)
     return results
 
