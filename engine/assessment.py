@@ -30,11 +30,11 @@ def justification(ruleset: Ruleset, rule: Rule, derivation: Derivation) -> dict:
     entry = {"rule": rule.id}
     if rule.conclusion.level:
         entry["level"] = rule.conclusion.level
-    entry.update({"citation": str(rule.citation), "quote": " ".join(rule.quote.split()),
+    entry.update({"citation": str(rule.citation), "quote": rule.quote_text,
                   "facts": {name: read[name] for name in sorted(read)},
                   "derived_facts": sorted(n for n in read if ruleset.facts[n].derived)})
     if rule.interpretation:
-        entry["interpretation"] = " ".join(rule.interpretation.split())
+        entry["interpretation"] = rule.interpretation_text
     if rule.origin:
         entry["origin"] = rule.origin
     return entry
@@ -208,7 +208,7 @@ def rule_status(ruleset: Ruleset, rule: Rule, view: FactView, _seen: frozenset[s
                                        if producer.conclusion.kind == "derive" and producer.conclusion.target == leaf.fact]
         leaves.append(entry)
     return {"rule": rule.id, "level": rule.conclusion.level, "phase": rule.conclusion.phase,
-            "citation": str(rule.citation), "quote": " ".join(rule.quote.split()),
+            "citation": str(rule.citation), "quote": rule.quote_text,
             "status": view.condition(rule.condition), "conditions": leaves}
 
 

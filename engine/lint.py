@@ -98,7 +98,7 @@ def lint(ruleset_name: str | Path) -> tuple[Ruleset | None, list[Finding]]:
         if other and other.conclusion.level != c.level:
             # Two sentences may well support one sector at two levels (the entry takes the
             # highest and lists both); one sentence read at two levels is a contradiction.
-            same_text = " ".join(other.quote.split()) == " ".join(rule.quote.split())
+            same_text = other.quote_text == rule.quote_text
             findings.append(Finding(
                 "error" if same_text else "warning", "contradiction" if same_text else "overlap",
                 f"rules {other.id} ({other.conclusion.level}) and {rule.id} ({c.level}) have the same conditions "

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from functools import cached_property
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any as AnyValue
@@ -113,6 +114,15 @@ class Rule:
     @property
     def where(self) -> str:
         return f"{self.source_file}:{self.line}" if self.line else self.source_file
+
+    @cached_property
+    def quote_text(self) -> str:
+        """The quote on one line, as outputs show it."""
+        return " ".join(self.quote.split())
+
+    @cached_property
+    def interpretation_text(self) -> str | None:
+        return " ".join(self.interpretation.split()) if self.interpretation else None
 
     def facts_read(self) -> list[str]:
         return list(dict.fromkeys(leaf.fact for leaf in cond.leaves(self.condition)))

@@ -10,6 +10,7 @@ the differential tests compare this evaluator with durable-rules on every rule a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Iterable, Mapping
 
 import numpy as np
@@ -91,6 +92,14 @@ class Evaluation:
     def fired(self, rule_id: str) -> np.ndarray:
         return np.logical_or.reduce(self.held[rule_id]) if self.held[rule_id] else np.zeros(self.size, bool)
 
+    @cached_property
+    def _held_matrix(self) -> tuple[np.ndarray, list[tuple[str, int]]]:
+        """All alternatives' masks as one (rows x alternatives) matrix, for per-row lookups."""
+        keys = [(rule_id, i) for rule_id, masks in self.held.items() for i in range(len(masks))]
+        columns = [mask for masks in self.held.values() for mask in masks]
+        matrix = np.column_stack(columns) if columns else np.zeros((self.size, 0), bool)
+        return matrix, keys
+
     def derivation(self, row: int, profile: Mapping) -> Derivation:
         """The same record a durable-rules session produces, for one row."""
         result = Derivation(facts=dict(profile))
@@ -98,10 +107,10 @@ class Evaluation:
             if mask[row]:
                 result.derived[name] = True
                 result.facts[name] = True
-        for rule_id, masks in self.held.items():
-            held = {i for i, mask in enumerate(masks) if mask[row]}
-            if held:
-                result.fired[rule_id] = held
+        matrix, keys = self._held_matrix
+        for column in np.flatnonzero(matrix[row]):
+            rule_id, alternative = keys[column]
+            result.fired.setdefault(rule_id, set()).add(alternative)
         return result
 
     def levels(self) -> dict[tuple[str, str], np.ndarray]:
