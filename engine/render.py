@@ -126,29 +126,17 @@ def assessment_markdown(result: dict, sectors: dict[str, str]) -> str:
         out.append(f"### {sectors.get(rec['sector'], rec['sector'])}: {rec['phase']}, {rec['level']}")
         out.append("")
         out += _justifications_md(rec["justifications"])
-    for key, title, name in (("modalities", "Operating modalities", "modality"),):
+    sections = (
+        ("modalities", "Operating modalities", lambda i: f"{i['modality']}: {i['phase']}, {i['level']}"),
+        ("coordination", "Coordination partners", lambda i: f"{i.get('partner_name', i['partner'])} ({i['phase']})"),
+        ("cross_cutting", "Cross-cutting issues", lambda i: i.get("name", i["issue"])),
+        ("derived_facts", "Derived facts", lambda i: f"{i['fact']} = {fmt_value(i['value'])}"),
+    )
+    for key, title, heading in sections:
         if result.get(key):
-            out += ["", f"## {title}", ""]
+            out += [f"## {title}", ""]
             for item in result[key]:
-                out.append(f"### {item[name]}: {item['phase']}, {item['level']}")
-                out += _justifications_md(item["justifications"])
-    if result.get("coordination"):
-        out += ["## Coordination partners", ""]
-        for item in result["coordination"]:
-            out.append(f"### {item.get('partner_name', item['partner'])} ({item['phase']})")
-            out.append("")
-            out += _justifications_md(item["justifications"])
-    if result.get("cross_cutting"):
-        out += ["## Cross-cutting issues", ""]
-        for item in result["cross_cutting"]:
-            out.append(f"### {item.get('name', item['issue'])}")
-            out += _justifications_md(item["justifications"])
-    if result.get("derived_facts"):
-        out += ["## Derived facts", ""]
-        for item in result["derived_facts"]:
-            out.append(f"### {item['fact']} = {fmt_value(item['value'])}")
-            out.append("")
-            out += _justifications_md(item["justifications"])
+                out += [f"### {heading(item)}", ""] + _justifications_md(item["justifications"])
     hints = _would_change(result)
     if hints:
         out += ["## What unknown facts would change", ""] + [f"- {h}" for h in hints] + [""]

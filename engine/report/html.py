@@ -428,8 +428,7 @@ def render_diff(diff: dict, sectors: list[dict]) -> str:
                     {"fact": k, "old": fmt_value(_pair(v)[0]), "new": fmt_value(_pair(v)[1])}
                     for k, v in (c.get("facts_changed") or {}).items()
                 ],
-                "rules": list(c.get("rules") or [])
-                or list(c.get("rules_gained") or []) + list(c.get("rules_lost") or []),
+                "rules": list(c.get("rules_gained") or []) + list(c.get("rules_lost") or []),
                 "rules_gained": list(c.get("rules_gained") or []),
                 "rules_lost": list(c.get("rules_lost") or []),
             }
