@@ -350,15 +350,37 @@ def diff(profile_a, profile_b, assignments, ruleset, fmt, output):
 @set_option
 @ruleset_option()
 @click.option("--changing-only", is_flag=True, help="Show only the sectors whose level changes.")
+@click.option("--mapping", "-m", "mapping_name", metavar="NAME|PATH",
+              help="Sweep a batch mapping's thresholds instead of facts (with --data and --country).")
+@click.option("--data", "data_files", multiple=True, type=click.Path(dir_okay=False),
+              help="With --mapping: an input table (repeatable, as for `mcof batch`).")
+@click.option("--country", "countries", multiple=True, metavar="ISO3", help="With --mapping: a country to follow.")
 @format_option()
 @output_option
-def sweep(profile, varies, assignments, ruleset, changing_only, fmt, output):
-    """How each sector's level changes as facts of PROFILE vary over values.
+def sweep(profile, varies, assignments, ruleset, changing_only, mapping_name, data_files, countries, fmt, output):
+    """How each sector's level changes as facts of PROFILE vary over values; or, with
+    --mapping, at which threshold values a country's recommendations flip.
 
     \b
-    Example:
+    Examples:
       mcof sweep examples/libya-2011.yaml --vary international_migrants_caught=true,false --vary phase=before,during
+      mcof sweep --mapping inform --data inform.csv --data migrant_stock.csv --country SDN --vary drought=5,6,7,8
     """
+    if mapping_name:
+        if profile or assignments:
+            raise click.UsageError("--mapping sweeps thresholds of country tables: give --data and --country, "
+                                   "not a PROFILE or --set")
+        if not data_files or not countries:
+            raise click.UsageError("--mapping needs --data (the tables) and --country (ISO3 codes)")
+        from engine.batch.sweep import parse_threshold_vary, threshold_sweep
+        result = threshold_sweep(data_files, mapping_name, ruleset, [c.upper() for c in countries],
+                                 [parse_threshold_vary(text) for text in varies])
+        if changing_only:
+            for country in result["countries"]:
+                country["rows"] = [r for r in country["rows"] if r["varies"]]
+        from engine.render import threshold_sweep_text, to_json
+        emit(to_json(result) if fmt == "json" else threshold_sweep_text(result, markdown=fmt == "markdown"), output)
+        return
     from engine.whatif import parse_vary, sweep as run_sweep
     rs, base = load_profile(ruleset, profile, assignments) if (profile or assignments) else (None, None)
     if rs is None:

@@ -310,3 +310,25 @@ def country_explanation(report, iso3: str) -> str:
     from .errors import McofError
     raise McofError(f"country {iso3} is not in the batch", where="--explain",
                     hint="use the ISO3 code of a country in the inputs")
+
+
+def threshold_sweep_text(result: dict, *, markdown: bool = False) -> str:
+    labels = [", ".join(f"{k}={fmt_value(v)}" for k, v in combo.items()) for combo in result["combinations"]]
+    headers = [f"#{i}" for i in range(1, len(labels) + 1)]
+    out = [f"{h}: {label}" for h, label in zip(headers, labels)] + [""]
+    for country in result["countries"]:
+        rows = [dict({"sector": r["sector"], "phase": r["phase"]},
+                     **{h: level or "—" for h, level in zip(headers, r["levels"])}) for r in country["rows"]]
+        title = f"{country['name']} ({country['iso3']})"
+        out.append(records_table(rows, ["sector", "phase"] + headers, title=title, markdown=markdown)
+                   if rows else f"{title}: no sector recommended at any of these thresholds\n")
+        for flip in country["flips"]:
+            between = ", ".join(f"{k} {fmt_value(flip['from'][k])} → {fmt_value(flip['to'][k])}"
+                                for k in flip["to"] if flip["from"][k] != flip["to"][k])
+            out.append(f"  flip: {flip['sector']} ({flip['phase']}) {flip['level_from'] or '—'} → "
+                       f"{flip['level_to'] or '—'} when {between}")
+            for line in flip["evidence_changed"]:
+                out.append(f"        {line}")
+        out.append("")
+    out.append(f"ruleset {result['ruleset']['id']} sha256:{result['ruleset']['sha256']} · mapping {result['mapping']}")
+    return "\n".join(out) + "\n"

@@ -108,3 +108,22 @@ def test_missing_column_fails_at_once_naming_it(tmp_path):
 def test_progress_is_silent_when_not_a_terminal(canonical):
     result, _ = canonical
     assert "reading" not in result.stderr and "%" not in result.stderr
+
+
+def test_threshold_sweep_finds_where_a_country_flips():
+    from engine.batch.sweep import threshold_sweep
+    result = threshold_sweep(INPUTS, "inform", "2012", ["SDN"], [("drought", [5.0, 6.0, 7.0, 8.0])])
+    sudan = result["countries"][0]
+    flips = [f for f in sudan["flips"] if f["sector"] == "transport_assistance"]
+    # Sudan's Drought score is 6.9: slow-onset (and its planned-relocation rule) stops between 6 and 7
+    assert [(f["from"]["drought"], f["to"]["drought"]) for f in flips] == [(6.0, 7.0)]
+    assert any("Drought 6.9" in line for line in flips[0]["evidence_changed"])
+
+
+def test_threshold_sweep_cli_errors():
+    result = CliRunner().invoke(main, ["sweep", "--mapping", "inform", "--data", INPUTS[0], "--data", INPUTS[1],
+                                       "--country", "XXX", "--vary", "drought=5,6"])
+    assert result.exit_code == 1 and "country XXX is not in the inputs" in result.stderr
+    result = CliRunner().invoke(main, ["sweep", "--mapping", "inform", "--data", INPUTS[0], "--data", INPUTS[1],
+                                       "--country", "SDN", "--vary", "drougt=5,6"])
+    assert result.exit_code == 1 and "did you mean 'drought'" in result.stderr
