@@ -543,3 +543,15 @@ def test_browser_real_engine_assessment(tmp_path):
     assert cell["shown"].startswith("CRITICAL")
     assert any("critical life-saving protection activity" in q for q in cell["quotes"])
     assert v["quotesVisibleDuringPrint"] == v["quotesTotal"] and v["resources"] == []
+
+
+def test_real_2021_report_shows_the_crosswalk_behind_an_inherited_recommendation():
+    from engine import assess, build_profile, load_ruleset
+    from engine.report.html import render_assessment
+    ruleset = load_ruleset("2021")
+    result = assess(ruleset, build_profile(ruleset, {"crisis_type": "man_made", "phase": "during",
+                                                     "international_migrants_caught": True}))
+    html = render_assessment(result, [s.to_dict() for s in ruleset.sectors])
+    link = next(l for l in ruleset.crosswalk if l.source_sector == "transport_assistance")
+    assert "Inherited</strong> from mcof-2012 rule <code>mm-during-transport-caught</code>" in html
+    assert f"carried by crosswalk link <code>{link.id}</code>" in html

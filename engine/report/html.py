@@ -93,8 +93,20 @@ def _justification(j: dict, derived: dict[str, list[dict]], seen: frozenset[str]
         "citation": j.get("citation") or "",
         "quote": j.get("quote") or "",
         "interpretation": j.get("interpretation"),
+        "origin": _origin(j.get("origin")),
         "facts": _fact_nodes(j.get("facts") or {}, derived, seen, depth, set(j.get("derived_facts") or ())),
     }
+
+
+def _origin(origin: dict | None) -> dict | None:
+    """Where an inherited rule comes from: the older ruleset's rule and, for a carried
+    recommendation, the crosswalk link that maps its sector."""
+    if not origin:
+        return None
+    link = origin.get("crosswalk") or {}
+    return {"ruleset": origin.get("ruleset", ""), "rule": origin.get("rule", ""), "sector": origin.get("sector"),
+            "link": link.get("id"), "relation": link.get("relation"), "citation": link.get("citation"),
+            "quote": link.get("quote"), "interpretation": link.get("interpretation")}
 
 
 def _fact_nodes(
