@@ -118,3 +118,15 @@ def test_assess_does_not_import_heavy_modules():
             "print(sorted(m for m in ('pandas', 'numpy', 'jinja2', 'rich', 'openpyxl') if m in sys.modules))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert proc.stdout.strip() == "[]", proc.stderr
+
+
+def test_unwritable_output_is_a_clean_error():
+    result = run("assess", "--ruleset", str(MINI), *MIGRANTS, "--output", "/proc/nonexistent/out.json")
+    assert result.exit_code == 1 and result.stderr.startswith("Error: /proc/nonexistent/out.json: cannot write output")
+
+
+def test_binary_batch_input_is_a_clean_error(tmp_path):
+    binary = tmp_path / "data.csv"
+    binary.write_bytes(b"\x7fELF\x00\x01\x02" * 100)
+    result = run("batch", str(binary), "--output", str(tmp_path / "out.csv"))
+    assert result.exit_code == 1 and "not a text table" in result.stderr

@@ -107,6 +107,10 @@ def _read_csv(p: Path, encoding: str | None) -> RawTable:
     if data[:4] == b"PK\x03\x04":
         raise InputError("this looks like an Excel/zip file, not CSV", file=str(p),
                          hint="give it the .xlsx extension")
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # NUL bytes outside UTF-16 mean a binary file: say so rather than dump its "columns"
+        raise InputError("not a text table (binary content)", file=str(p),
+                         hint="give a CSV (any encoding), an .xlsx workbook or HXL-tagged CSV")
     enc = encoding or detect_encoding(data)
     try:
         codecs.lookup(enc)
