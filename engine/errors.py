@@ -37,9 +37,19 @@ class EngineError(McofError):
     """The rules engine failed while running a session (never silently)."""
 
 
+def close_matches(word: str, choices: Iterable[str], n: int = 3) -> list[str]:
+    """Names close to a misspelt one (case-insensitive), best first."""
+    by_lower: dict[str, str] = {}
+    for choice in choices:
+        if choice is not None:
+            by_lower.setdefault(str(choice).lower(), str(choice))
+    hits = difflib.get_close_matches(str(word).lower(), list(by_lower), n=n, cutoff=0.6)
+    return [by_lower[hit] for hit in hits]
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """A 'did you mean' hint for a misspelt name, or None when nothing is close."""
-    matches = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    matches = close_matches(word, choices, n=1)
     return f"did you mean '{matches[0]}'?" if matches else None
 
 

@@ -10,7 +10,7 @@
 Every error is a :class:`BatchError` (``MappingError``, ``InputError``, ``OutputError``) with
 ``message``, ``file``/``row``/``column``/``field`` and ``hint``.  No click here.
 """
-from .errors import BatchError, InputError, MappingError, OutputError, RowError, did_you_mean
+from .errors import BatchError, InputError, MappingError, OutputError, RowError
 from .inputs import Cell, InputFile, InputTable, read_inputs
 from .mapping import Mapping, Threshold, builtin_mappings, load_mapping
 from .outputs import output_paths, write_outputs
@@ -18,7 +18,7 @@ from .profiles import CountryProfile, Evidence, build_profiles
 from .tables import LEVELS, build_error_rows, build_tables
 
 __all__ = [
-    "BatchError", "MappingError", "InputError", "OutputError", "RowError", "did_you_mean",
+    "BatchError", "MappingError", "InputError", "OutputError", "RowError",
     "Mapping", "Threshold", "load_mapping", "builtin_mappings",
     "read_inputs", "InputTable", "InputFile", "Cell",
     "build_profiles", "CountryProfile", "Evidence",

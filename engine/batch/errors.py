@@ -7,26 +7,15 @@ records, reported in the errors table while every good row is still processed.
 """
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from typing import Iterable
 
-from ..errors import McofError
-
-
-def did_you_mean(word: str, candidates: Iterable[str], n: int = 3) -> list[str]:
-    """Near matches of ``word`` among ``candidates`` (case-insensitive), best first."""
-    cands = [c for c in candidates if c is not None]
-    lowered = {}
-    for c in cands:
-        lowered.setdefault(str(c).lower(), str(c))
-    hits = difflib.get_close_matches(str(word).lower(), list(lowered), n=n, cutoff=0.6)
-    return [lowered[h] for h in hits]
+from ..errors import McofError, close_matches
 
 
 def suggestion_hint(word: str, candidates: Iterable[str], what: str = "") -> str:
     cands = sorted({str(c) for c in candidates})
-    near = did_you_mean(word, cands)
+    near = close_matches(word, cands)
     if near:
         return "did you mean " + " or ".join(repr(n) for n in near) + "?"
     if cands and len(cands) <= 25:

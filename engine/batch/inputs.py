@@ -9,7 +9,8 @@ from typing import Callable, Iterator
 import pandas as pd
 
 from .countries import resolve
-from .errors import InputError, RowError, did_you_mean
+from ..errors import close_matches
+from .errors import InputError, RowError
 from .mapping import ColumnSpec, Indicator, InputSpec, Mapping, fmt
 from .readers import RawTable, normalize_tag, read_raw
 
@@ -264,7 +265,7 @@ def read_inputs(paths, mapping: Mapping, encoding: str | None = None,
         if missing:
             first = missing[0]
             names = [h for h in raw.headers if h] + [t for t in (raw.tags or []) if t]
-            near = did_you_mean(first.label, names)
+            near = close_matches(first.label, names)
             hint = ("did you mean " + " or ".join(repr(n) for n in near) + "?") if near else \
                 f"the file has no column {' or '.join(repr(a) for a in first.alternatives)}"
             hint += f"; mapping {mapping.name!r} ({mapping.path}) needs it"
