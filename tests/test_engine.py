@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 
 from engine import EngineError, assess, build_profile
 from engine import inference
-from engine.inference import DurableEngine, durable_engine, reference_fixed_point
+from engine.inference import DurableEngine, durable_engine
 
 MIGRANTS_DURING = {"crisis_type": "man_made", "phase": "during", "international_migrants_caught": True}
 

@@ -1,5 +1,4 @@
 """Property tests on the real rulesets, over random valid profiles."""
-import random
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st

@@ -1,10 +1,8 @@
 """The 2012 framework's own scenarios, end to end through the command line."""
 import json
 import re
-from pathlib import Path
 
 import pytest
-import yaml
 from click.testing import CliRunner
 
 from cli import main
@@ -63,7 +61,6 @@ def test_examples_assess_under_both_rulesets(path, ruleset_name):
     profile = build_profile(ruleset, read_profile_file(path))
     result = assess(ruleset, profile)
     assert result["recommendations"]
-    crisis_types = set(profile["crisis_type"])
     for rec in result["recommendations"]:
         assert rec["phase"] in profile["phase"]
         best = min(ruleset.level_rank(j["level"]) for j in rec["justifications"])

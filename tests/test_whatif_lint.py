@@ -5,7 +5,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from engine import build_profile, load_ruleset
+from engine import build_profile
 from engine.lint import lint
 from engine.ruleset import BUILTIN_DIR
 from engine.whatif import diff, parse_vary, sweep
