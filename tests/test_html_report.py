@@ -555,3 +555,13 @@ def test_real_2021_report_shows_the_crosswalk_behind_an_inherited_recommendation
     link = next(l for l in ruleset.crosswalk if l.source_sector == "transport_assistance")
     assert "Inherited</strong> from mcof-2012 rule <code>mm-during-transport-caught</code>" in html
     assert f"carried by crosswalk link <code>{link.id}</code>" in html
+
+
+def test_why_not_opens_derived_facts_down_to_their_inputs():
+    from engine import assess, build_profile, load_ruleset
+    from engine.report.html import render_assessment
+    ruleset = load_ruleset("2012")
+    result = assess(ruleset, build_profile(ruleset, {"crisis_type": "slow_onset_natural", "phase": "during"}))
+    html = render_assessment(result, [s.to_dict() for s in ruleset.sectors])
+    assert "derived by ch-acute-slow-onset-crisis (MC/2355 Annex I, para. 21)" in html
+    assert "<code>acute_humanitarian_needs is true</code>" in html

@@ -274,6 +274,22 @@ def _would_change(items: Iterable[Any] | None) -> list[dict]:
     return out
 
 
+def _condition_rows(conditions: list[dict], depth: int = 0) -> list[dict]:
+    """A rule's conditions as table rows; a derived fact that does not hold is followed by
+    the rules that derive it and their own conditions, indented, down to the inputs."""
+    rows = []
+    for c in conditions:
+        rows.append({"condition": c.get("condition", ""), "status": c.get("status", "unknown"),
+                     "fact": c.get("fact"), "derived": bool(c.get("derived")), "depth": depth,
+                     "value": fmt_value(c.get("value")) if "value" in c else None, "producer": None})
+        for producer in c.get("derived_by") or []:
+            rows.append({"condition": f"derived by {producer.get('rule', '')} ({producer.get('citation', '')})",
+                         "status": producer.get("status", "unknown"), "fact": None, "derived": False,
+                         "depth": depth + 1, "value": None, "producer": producer.get("rule")})
+            rows += _condition_rows(producer.get("conditions") or [], depth + 2)
+    return rows
+
+
 def _why_not(result: dict, names: dict[str, str], prefix: str = "") -> list[dict]:
     out = []
     for entry in result.get("not_recommended") or []:
@@ -287,16 +303,7 @@ def _why_not(result: dict, names: dict[str, str], prefix: str = "") -> list[dict
                     "citation": r.get("citation", ""),
                     "quote": r.get("quote", ""),
                     "status": r.get("status"),
-                    "conditions": [
-                        {
-                            "condition": c.get("condition", ""),
-                            "status": c.get("status", "unknown"),
-                            "fact": c.get("fact"),
-                            "derived": bool(c.get("derived")),
-                            "value": fmt_value(c.get("value")) if "value" in c else None,
-                        }
-                        for c in (r.get("conditions") or [])
-                    ],
+                    "conditions": _condition_rows(r.get("conditions") or []),
                     "would_change_if": _would_change(r.get("would_change_if")),
                 }
             )
