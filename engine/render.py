@@ -55,15 +55,18 @@ def assessment_table(result: dict, sectors: dict[str, str], *, color: bool = Fal
     console, buffer = _console(width, color)
     profile = ", ".join(f"{k}={fmt_value(v)}" for k, v in result["profile"].items())
     console.print(f"[bold]Profile[/bold]: {profile}", markup=True)
-    table = Table(title="Sectors of assistance", show_lines=False, expand=False)
-    for column in ("Phase", "Level", "Sector", "Rules", "Citations"):
-        table.add_column(column, overflow="fold")
+    table = Table(title="Sectors of assistance", show_lines=False)
+    table.add_column("Phase", no_wrap=True)
+    table.add_column("Level", no_wrap=True)
+    table.add_column("Sector", overflow="fold")
+    table.add_column("Rules", overflow="fold")  # one rule id per line
+    table.add_column("Citations", overflow="fold")
     previous = None
     for rec in result["recommendations"]:
         phase = rec["phase"] if rec["phase"] != previous else ""
         previous = rec["phase"]
-        rules = ", ".join(j["rule"] for j in rec["justifications"])
-        citations = "; ".join(dict.fromkeys(j["citation"] for j in rec["justifications"]))
+        rules = "\n".join(j["rule"] for j in rec["justifications"])
+        citations = "\n".join(dict.fromkeys(j["citation"] for j in rec["justifications"]))
         table.add_row(phase, _level_text(rec["level"], color), sectors.get(rec["sector"], rec["sector"]),
                       rules, citations)
     if result["recommendations"]:
