@@ -104,6 +104,13 @@ def test_no_traceback_from_the_installed_entry_point(tmp_path):
     (["facts"], "facts a profile may carry"),
     (["rules", "list"], "List the rules"),
     (["rules", "show"], "Show one rule"),
+    (["rules", "lint"], "rules that can never fire"),
+    (["rules", "coverage"], "Which rules and conditions the examples and test cases exercise"),
+    (["diff"], "Sectors added, removed or changed in level"),
+    (["sweep"], "at which threshold values a country's recommendations flip"),
+    (["compare"], "under the 2012 framework and the 2021 Addendum"),
+    (["crosswalk"], "each link cited and reasoned"),
+    (["batch"], "the exit status is 1 when any row failed"),
 ])
 def test_help_texts(command, phrase):
     result = run(*command, "--help")
