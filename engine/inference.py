@@ -33,15 +33,12 @@ class Derivation:
         self.fired.setdefault(rule.id, set()).add(alternative)
 
     def derive(self, rule: Rule) -> bool:
-        """Record a derived fact; True when it is new (and must be asserted)."""
-        fact, value = rule.conclusion.target, rule.conclusion.value
+        """Record the fact a rule derives (derived facts are flags, always true); True when it
+        is new (and must be asserted)."""
+        fact = rule.conclusion.target
         if fact in self.derived:
-            if self.derived[fact] != value:
-                raise EngineError(f"rules derive '{fact}' as both {self.derived[fact]!r} and {value!r}",
-                                  where=rule.where, hint="the ruleset contradicts itself; see `mcof rules lint`")
             return False
-        self.derived[fact] = value
-        self.facts[fact] = value
+        self.derived[fact] = self.facts[fact] = True
         return True
 
 
@@ -147,8 +144,7 @@ class DurableEngine:
             try:
                 derivation.record(rule, alternative)
                 if rule.conclusion.kind == "derive" and derivation.derive(rule):
-                    self._assert(lambda m: c.assert_fact(m), rule.conclusion.target,
-                                 rule.conclusion.value, c.s.sid)
+                    self._assert(lambda m: c.assert_fact(m), rule.conclusion.target, True, c.s.sid)
             except BaseException as exc:  # noqa: BLE001 - re-raised by run()
                 errors.append(exc)
         return action

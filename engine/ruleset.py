@@ -10,7 +10,6 @@ import re
 from functools import cached_property
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any as AnyValue
 
 from . import conditions as cond
 from .errors import RulesetError, did_you_mean, one_of
@@ -21,7 +20,10 @@ BUILTIN_DIR = Path(__file__).resolve().parent.parent / "rulesets"
 BUILTIN_NAMES = ("2012", "2021")
 RULE_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 FACT_TYPES = ("bool", "enum", "number", "string")
-CONCLUSION_KINDS = ("recommend", "derive", "coordinate", "modality", "cross_cutting")
+# conclusion kind -> the key naming its target in `then:`
+TARGET_KEYS = {"recommend": "sector", "derive": "fact", "coordinate": "partner", "modality": "modality",
+               "cross_cutting": "issue"}
+CONCLUSION_KINDS = tuple(TARGET_KEYS)
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,6 @@ class Conclusion:
     target: str                     # sector / fact / partner / modality / issue slug
     phase: str | None = None
     level: str | None = None
-    value: AnyValue = True          # for `derive`
 
 
 @dataclass(eq=False)  # identity: rules are looked up and cached by object
@@ -129,10 +130,8 @@ class Rule:
 
     def to_dict(self) -> dict:
         c = self.conclusion
-        then: dict = {c.kind: {k: v for k, v in (("target", c.target), ("phase", c.phase),
-                                                 ("level", c.level)) if v is not None}}
-        if c.kind == "derive":
-            then = {"derive": {"fact": c.target, "value": c.value}}
+        then = {c.kind: {k: v for k, v in ((TARGET_KEYS[c.kind], c.target), ("phase", c.phase),
+                                           ("level", c.level)) if v is not None}}
         data = {"id": self.id, "citation": str(self.citation), "quote": self.quote,
                 "when": self.condition.describe(), "then": then, "wording": self.wording,
                 "interpretation": self.interpretation, "file": self.where}
@@ -576,10 +575,10 @@ class _Loader:
             if body.get("value", True) is not True:
                 self.fail("then.derive: a derived fact is asserted as true", where,
                           "derive another fact for the opposite case")
-            return Conclusion("derive", spec.name, value=True)
-        catalogues = {"recommend": ("sector", self.sector_slugs), "coordinate": ("partner", self.partners),
-                      "modality": ("modality", self.modalities), "cross_cutting": ("issue", self.cross_cutting)}
-        target_key, known = catalogues[kind]
+            return Conclusion("derive", spec.name)
+        known = {"recommend": self.sector_slugs, "coordinate": self.partners, "modality": self.modalities,
+                 "cross_cutting": self.cross_cutting}[kind]
+        target_key = TARGET_KEYS[kind]
         needs_level = kind in ("recommend", "modality")
         needs_phase = kind != "cross_cutting"
         required = {target_key} | ({"level"} if needs_level else set()) | ({"phase"} if needs_phase else set())
