@@ -213,25 +213,25 @@ def rule_status(ruleset: Ruleset, rule: Rule, view: FactView, _seen: frozenset[s
 
 
 def why_not(ruleset: Ruleset, profile: Mapping[str, AnyValue], derivation: Derivation,
-            sector: str, phase: str, view: FactView, whatif: WhatIf, current_level: str | None = None,
+            target: str, phase: str, view: FactView, whatif: WhatIf, current_level: str | None = None,
             kind: str = "recommend") -> dict:
-    """The rules that could recommend `sector` (or a modality, with kind="modality") for
-    `phase`, their conditions' status, and the unknown facts that, once known, would
+    """The rules that could recommend `target` (a sector, or a modality with kind="modality")
+    for `phase`, their conditions' status, and the unknown facts that, once known, would
     recommend it (or raise its level)."""
     candidates = [r for r in ruleset.rules
-                  if r.conclusion.kind == kind and r.conclusion.target == sector
+                  if r.conclusion.kind == kind and r.conclusion.target == target
                   and r.conclusion.phase == phase]
     unknown_inputs = sorted({f for r in candidates for f in upstream_input_facts(ruleset, r)} - set(profile))
     changes = []
     for name in unknown_inputs:
         reported: set[str] = set()
         for value, levels in whatif.outcomes(name):
-            level = levels.get((kind, sector, phase))
+            level = levels.get((kind, target, phase))
             better = level and (current_level is None or ruleset.level_rank(level) < ruleset.level_rank(current_level))
             if better and level not in reported:  # the first value that reaches a level is enough
                 reported.add(level)
                 changes.append({"fact": name, "value": value, "level": level})
-    return {"sector" if kind == "recommend" else "modality": sector, "phase": phase,
+    return {"sector" if kind == "recommend" else "modality": target, "phase": phase,
             "rules": [rule_status(ruleset, r, view) for r in candidates],
             "would_change_if": changes}
 
@@ -285,9 +285,9 @@ def _mentions_profile_crisis(status: dict, profile: Mapping) -> bool:
     return True
 
 
-def explain(ruleset: Ruleset, profile: Mapping[str, AnyValue], sector: str, kind: str = "recommend") -> dict:
-    """Why (or why not) `sector` (or, with kind="modality", an operating modality) is
-    recommended, phase by phase, for `mcof explain`."""
+def explain(ruleset: Ruleset, profile: Mapping[str, AnyValue], target: str, kind: str = "recommend") -> dict:
+    """Why (or why not) `target` (a sector, or with kind="modality" an operating modality)
+    is recommended, phase by phase, for `mcof explain`."""
     key = "sector" if kind == "recommend" else "modality"
     entries = "recommendations" if kind == "recommend" else "modalities"
     derivation = durable_engine(ruleset).run(profile)
@@ -296,8 +296,8 @@ def explain(ruleset: Ruleset, profile: Mapping[str, AnyValue], sector: str, kind
     chains = {d["fact"]: d for d in result["derived_facts"]}
     phases = []
     for phase in PHASE_ORDER:
-        recommended = next((r for r in result[entries] if r[key] == sector and r["phase"] == phase), None)
-        entry = why_not(ruleset, profile, derivation, sector, phase, view, whatif,
+        recommended = next((r for r in result[entries] if r[key] == target and r["phase"] == phase), None)
+        entry = why_not(ruleset, profile, derivation, target, phase, view, whatif,
                         current_level=recommended["level"] if recommended else None, kind=kind)
         entry["in_profile"] = phase in profile.get("phase", [])
         entry["recommended"] = recommended is not None
@@ -308,7 +308,7 @@ def explain(ruleset: Ruleset, profile: Mapping[str, AnyValue], sector: str, kind
     used = {f for p in phases for j in p["justifications"] for f in j["derived_facts"]}
     return {"tool": {"name": "mcof", "version": __version__}, "ruleset": ruleset.summary(),
             "profile": dict(profile), "unknown_facts": unknown_facts(ruleset, profile),
-            "target": key, key: (ruleset.sector(sector) if kind == "recommend" else ruleset.modalities[sector]).to_dict(),
+            "target": key, key: (ruleset.sector(target) if kind == "recommend" else ruleset.modalities[target]).to_dict(),
             "phases": phases,
             "derived_facts": [chains[f] for f in sorted(_closure(used, chains))]}
 

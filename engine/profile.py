@@ -75,12 +75,13 @@ def build_profile(ruleset: Ruleset, data: Mapping[str, AnyValue] | None = None,
     merged: dict[str, AnyValue] = dict(data or {})
     for assignment in assignments:
         key, text = parse_assignment(assignment)
-        spec = _spec(ruleset, key, "--set")
+        spec = input_fact_spec(ruleset, key, "--set")
         merged[key] = coerce_text(spec, text)
     return normalize_profile(ruleset, merged, origin)
 
 
-def _spec(ruleset: Ruleset, name: str, where: str) -> FactSpec:
+def input_fact_spec(ruleset: Ruleset, name: str, where: str) -> FactSpec:
+    """The catalogue entry of a fact a profile may set; a clear error for any other name."""
     spec = ruleset.facts.get(name)
     if spec is None:
         raise ProfileError(f"unknown fact '{name}'", where=where,
@@ -95,7 +96,7 @@ def normalize_profile(ruleset: Ruleset, data: Mapping[str, AnyValue], origin: st
     profile: dict[str, AnyValue] = {}
     for name, value in data.items():
         where = f"{origin} (fact '{name}')"
-        spec = _spec(ruleset, str(name), origin)
+        spec = input_fact_spec(ruleset, str(name), origin)
         if value is None:
             continue  # an explicit null is the same as leaving the fact out: unknown
         profile[name] = normalize_value(spec, value, where)

@@ -63,11 +63,11 @@ def diff(ruleset: Ruleset, profile_a: Mapping[str, AnyValue], profile_b: Mapping
 def parse_vary(ruleset: Ruleset, text: str) -> tuple[str, list]:
     """`FACT=V1,V2,...` -> (fact, values typed and validated as in a profile)."""
     from .errors import ProfileError
-    from .profile import _spec, coerce_text, normalize_value
+    from .profile import coerce_text, input_fact_spec, normalize_value
     name, sep, values = text.partition("=")
     if not sep or not values.strip():
         raise ProfileError(f"--vary expects FACT=V1,V2,..., got '{text}'", hint="e.g. --vary phase=before,during")
-    spec = _spec(ruleset, name.strip(), "--vary")
+    spec = input_fact_spec(ruleset, name.strip(), "--vary")
     parts = [v.strip() for v in values.split(",") if v.strip()]
     where = f"--vary {name.strip()}"
     if spec.is_list:
