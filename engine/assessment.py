@@ -17,7 +17,8 @@ from .version import __version__
 PHASE_ORDER = ("before", "during", "after")
 
 
-def _phase_rank(phase: str | None) -> int:
+def phase_rank(phase: str | None) -> int:
+    """Phases in time order; no phase (cross-cutting issues) last."""
     return PHASE_ORDER.index(phase) if phase in PHASE_ORDER else len(PHASE_ORDER)
 
 
@@ -71,11 +72,11 @@ def conclusions(ruleset: Ruleset, derivation: Derivation) -> dict[str, list[dict
                                             "justifications": justs})
     sector_rank = {s: i for i, s in enumerate(ruleset.sector_slugs)}
     modality_rank = {s: i for i, s in enumerate(ruleset.modalities)}
-    output["recommendations"].sort(key=lambda r: (_phase_rank(r["phase"]), ruleset.level_rank(r["level"]),
+    output["recommendations"].sort(key=lambda r: (phase_rank(r["phase"]), ruleset.level_rank(r["level"]),
                                                   sector_rank[r["sector"]]))
-    output["modalities"].sort(key=lambda r: (_phase_rank(r["phase"]), ruleset.level_rank(r["level"]),
+    output["modalities"].sort(key=lambda r: (phase_rank(r["phase"]), ruleset.level_rank(r["level"]),
                                              modality_rank.get(r["modality"], 0)))
-    output["coordination"].sort(key=lambda r: (_phase_rank(r["phase"]), r["partner"]))
+    output["coordination"].sort(key=lambda r: (phase_rank(r["phase"]), r["partner"]))
     output["derived_facts"].sort(key=lambda r: r["fact"])
     output["cross_cutting"].sort(key=lambda r: r["issue"])
     return output

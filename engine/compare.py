@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any as AnyValue, Mapping
 
-from .assessment import assess
+from .assessment import assess, phase_rank
 from .profile import normalize_profile
 from .ruleset import Ruleset
 
@@ -58,8 +58,7 @@ def compare(old: Ruleset, new: Ruleset, profile: Mapping[str, AnyValue]) -> dict
                          "crosswalk": None, "relation": None, "citation": None,
                          "explanation": f"new in 2021: {', '.join(own) or 'carried by the crosswalk'}",
                          "rules_2012": [], "rules_2021": [j["rule"] for j in entry["justifications"]]})
-    phase_rank = {p: i for i, p in enumerate(("before", "during", "after", None))}
-    rows.sort(key=lambda r: (phase_rank.get(r["phase"], 9), r["sector_2012"] is None,
+    rows.sort(key=lambda r: (phase_rank(r["phase"]), r["sector_2012"] is None,
                              old.sector_slugs.index(r["sector_2012"]) if r["sector_2012"] else 0,
                              r["target_2021"] or ""))
     return {"profile": dict(profile), "2012": result_old, "2021": result_new, "rows": rows,

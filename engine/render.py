@@ -284,10 +284,13 @@ def batch_summary(report) -> str:
         row = {"sector": f"{sector.number}. {sector.name}"}
         row.update({level: counts.get((sector.slug, level), 0) or "" for level in levels})
         rows.append(row)
-    assessed = sum(1 for a in report.assessments if a is not None)
-    no_crisis = len(report.profiles) - assessed
-    lines = [f"{len(report.profiles)} countries: {assessed} assessed, {no_crisis} with no crisis type above the "
-             f"mapping's thresholds; {len(report.failed_rows)} input rows failed, "
+    assessed = len(report.profiles) - len(report.not_assessed)
+    reasons: dict[str, int] = {}
+    for reason in report.not_assessed.values():
+        reasons[reason] = reasons.get(reason, 0) + 1
+    lines = [f"{len(report.profiles)} countries: {assessed} assessed"
+             + "".join(f", {count} not assessed ({reason})" for reason, count in sorted(reasons.items()))
+             + f"; {len(report.failed_rows)} input rows failed, "
              f"{len(report.error_rows) - len(report.failed_rows)} other notes (skipped aggregates, warnings)"]
     table = records_table(rows, ["sector"] + levels,
                           title="Countries per sector, at their highest level in any phase")
@@ -307,8 +310,8 @@ def country_explanation(report, iso3: str) -> str:
         for rec in (assessment or {}).get("recommendations", []):
             rules = ", ".join(f"{j['rule']} ({j['citation']})" for j in rec["justifications"])
             out.append(f"    {rec['phase']:<7} {rec['level']:<12} {rec['sector']}  <- {rules}")
-        if assessment is None:
-            out.append("    none: no crisis type above the mapping's thresholds")
+        if iso3 in report.not_assessed:
+            out.append(f"    none: {report.not_assessed[iso3]}")
         return "\n".join(out) + "\n"
     from .errors import McofError
     raise McofError(f"country {iso3} is not in the batch", where="--explain",

@@ -4,10 +4,25 @@ from __future__ import annotations
 import itertools
 from typing import Any as AnyValue, Mapping, Sequence
 
-from .assessment import assess, upstream_input_facts
+from .assessment import assess, phase_rank, upstream_input_facts
 from .ruleset import Ruleset
 
 UNKNOWN = "unknown"
+
+
+def sector_phase_order(ruleset: Ruleset, key: tuple[str, str]) -> tuple[int, int]:
+    """(sector, phase) in the document's sector order, then in time order."""
+    return ruleset.sector_slugs.index(key[0]), phase_rank(key[1])
+
+
+def level_grid(ruleset: Ruleset, outcomes: list[dict[tuple[str, str], str]]) -> list[dict]:
+    """One row per (sector, phase) recommended anywhere: its level in each outcome."""
+    rows = []
+    for sector, phase in sorted({key for outcome in outcomes for key in outcome},
+                                key=lambda key: sector_phase_order(ruleset, key)):
+        levels = [outcome.get((sector, phase)) for outcome in outcomes]
+        rows.append({"sector": sector, "phase": phase, "levels": levels, "varies": len(set(levels)) > 1})
+    return rows
 
 
 def _levels(result: dict) -> dict[tuple[str, str], dict]:
@@ -31,7 +46,7 @@ def diff(ruleset: Ruleset, profile_a: Mapping[str, AnyValue], profile_b: Mapping
     facts = changed_facts(a["profile"], b["profile"])
     levels_a, levels_b = _levels(a), _levels(b)
     changes = []
-    for key in sorted(set(levels_a) | set(levels_b), key=lambda k: (ruleset.sector_slugs.index(k[0]), k[1])):
+    for key in sorted(set(levels_a) | set(levels_b), key=lambda k: sector_phase_order(ruleset, k)):
         entry_a, entry_b = levels_a.get(key), levels_b.get(key)
         level_a = entry_a["level"] if entry_a else None
         level_b = entry_b["level"] if entry_b else None
@@ -87,11 +102,6 @@ def sweep(ruleset: Ruleset, base: Mapping[str, AnyValue], variations: Sequence[t
         result = assess(ruleset, profile, explain_absent=False)
         combinations.append(dict(zip(names, values)))
         outcomes.append({(r["sector"], r["phase"]): r["level"] for r in result["recommendations"]})
-    keys = {key for outcome in outcomes for key in outcome}
-    grid = {key: [outcome.get(key) for outcome in outcomes] for key in keys}
-    rows = []
-    for (sector, phase), levels in sorted(grid.items(), key=lambda kv: (ruleset.sector_slugs.index(kv[0][0]),
-                                                                         kv[0][1])):
-        rows.append({"sector": sector, "phase": phase, "levels": levels, "varies": len(set(levels)) > 1})
+    rows = level_grid(ruleset, outcomes)
     return {"ruleset": ruleset.summary(), "base": dict(base), "vary": names, "combinations": combinations,
             "rows": rows}

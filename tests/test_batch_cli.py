@@ -47,6 +47,7 @@ def test_bad_cells_reported_and_exit_status_non_zero(canonical):
 def test_summary_and_explanation_start_at_indicator_values(canonical):
     result, _ = canonical
     assert "191 countries" in result.stdout and "Countries per sector" in result.stdout
+    assert "not assessed (no crisis type above the mapping's thresholds)" in result.stdout
     sudan = result.stdout.split("Sudan (SDN)")[1]
     assert "Drought 6.9 >= 5.0" in sudan and "crisis_type includes slow_onset_natural" in sudan
     assert "mm-before-counter-trafficking (MC/2355 Annex I, para. 8)" in sudan
@@ -127,3 +128,11 @@ def test_threshold_sweep_cli_errors():
     result = CliRunner().invoke(main, ["sweep", "--mapping", "inform", "--data", INPUTS[0], "--data", INPUTS[1],
                                        "--country", "SDN", "--vary", "drougt=5,6"])
     assert result.exit_code == 1 and "did you mean 'drought'" in result.stderr
+
+
+def test_why_a_country_was_not_assessed():
+    report = run_batch(INPUTS, "inform", "2012", None)
+    switzerland = next(p for p in report.profiles if p.iso3 == "CHE")
+    assert switzerland.facts["crisis_type"] == []
+    assert report.not_assessed["CHE"] == "no crisis type above the mapping's thresholds"
+    assert len(report.not_assessed) == sum(1 for a in report.assessments if a is None)

@@ -34,6 +34,7 @@ class BatchReport:
     long_rows: list[dict]
     summary_rows: list[dict]
     error_rows: list[dict]
+    not_assessed: dict[str, str] = field(default_factory=dict)   # iso3 -> why
     written: list[Path] = field(default_factory=list)
 
     @property
@@ -81,8 +82,12 @@ def run_batch(inputs: Sequence[str | Path], mapping_name: str | Path, ruleset_na
     table = read_inputs(list(inputs), mapping, encoding=encoding, progress=step("reading"))
     profiles = build_profiles(table, mapping, progress=step("mapping"))
     assessable, validated, rejected = [], [], []
+    not_assessed: dict[str, str] = {}
     for profile in profiles:
         if not profile.assessable:
+            not_assessed[profile.iso3] = ("no crisis type above the mapping's thresholds"
+                                          if profile.facts.get("crisis_type") == []
+                                          else "crisis type unknown: the indicators that decide it are missing")
             continue
         try:
             validated.append(normalize_profile(ruleset, profile.facts, origin=f"country {profile.iso3}"))
@@ -90,13 +95,15 @@ def run_batch(inputs: Sequence[str | Path], mapping_name: str | Path, ruleset_na
         except McofError as error:  # a mapping producing facts this ruleset does not know
             rejected.append(RowError(file=str(mapping_name), row=None, column=None, value=None,
                                      reason=str(error), severity="error", iso3=profile.iso3))
+            not_assessed[profile.iso3] = f"profile rejected: {error}"
     results = dict(zip((p.iso3 for p in assessable), assess_many(ruleset, validated)))
     if progress:
         progress("assessing", len(assessable), len(assessable))
     pairs = [(p, results.get(p.iso3)) for p in profiles]
     long_rows, summary_rows = build_tables(pairs, sectors=ruleset.sector_slugs)
     error_rows = build_error_rows(list(table.errors) + rejected)
-    report = BatchReport(ruleset, profiles, [r for _, r in pairs], long_rows, summary_rows, error_rows)
+    report = BatchReport(ruleset, profiles, [r for _, r in pairs], long_rows, summary_rows, error_rows,
+                         not_assessed)
     if output is not None:
         report.written = write_outputs(output, long_rows, summary_rows, error_rows)
     return report

@@ -10,6 +10,7 @@ from typing import Sequence
 from ..errors import McofError
 from ..profile import normalize_profile
 from ..ruleset import load_ruleset
+from ..whatif import level_grid
 from .inputs import read_inputs
 from .mapping import apply_overrides, load_mapping
 from .pipeline import assess_many
@@ -55,9 +56,7 @@ def threshold_sweep(inputs: Sequence[str | Path], mapping_name: str | Path, rule
             entry["evidence"].append([e.text for e in profile.evidence if e.kind == "fact" and e.status != "false"])
     countries_out = []
     for iso3, entry in per_country.items():
-        keys = sorted({k for outcome in entry["outcomes"] for k in outcome},
-                      key=lambda k: (ruleset.sector_slugs.index(k[0]), k[1]))
-        rows = [{"sector": s, "phase": ph, "levels": [o.get((s, ph)) for o in entry["outcomes"]]} for s, ph in keys]
+        rows = level_grid(ruleset, entry["outcomes"])
         flips = []
         for row in rows:
             for i in range(1, len(combinations)):
@@ -66,8 +65,6 @@ def threshold_sweep(inputs: Sequence[str | Path], mapping_name: str | Path, rule
                     flips.append({"sector": row["sector"], "phase": row["phase"], "from": combinations[i - 1],
                                   "to": combinations[i], "level_from": row["levels"][i - 1],
                                   "level_to": row["levels"][i], "evidence_changed": sorted(changed)})
-        for row in rows:
-            row["varies"] = len(set(row["levels"])) > 1
         countries_out.append({"iso3": iso3, "name": entry["name"], "rows": rows, "flips": flips})
     return {"ruleset": ruleset.summary(), "mapping": str(mapping_name), "vary": names,
             "combinations": combinations, "countries": countries_out}

@@ -21,9 +21,11 @@ from typing import Any, Iterable
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
+from ..assessment import PHASE_ORDER, phase_rank
+
 __all__ = ["PHASES", "LEVELS", "render_assessment", "render_diff", "render_compare"]
 
-PHASES: tuple[str, ...] = ("before", "during", "after")
+PHASES: tuple[str, ...] = PHASE_ORDER
 LEVELS: tuple[str, ...] = ("critical", "important", "recommended")  # highest first
 _MAX_CHAIN_DEPTH = 12
 
@@ -249,12 +251,8 @@ def _coordination(result: dict, derived: dict[str, list[dict]]) -> list[dict]:
                 "justifications": _justifications(c.get("justifications"), derived),
             }
         )
-    out.sort(key=lambda c: (_phase_rank(c["phase"]), c["partner_name"]))
+    out.sort(key=lambda c: (phase_rank(c["phase"]), c["partner_name"]))
     return out
-
-
-def _phase_rank(phase: str | None) -> int:
-    return PHASES.index(phase) if phase in PHASES else len(PHASES)
 
 
 def _would_change(items: Iterable[Any] | None) -> list[dict]:
@@ -321,7 +319,7 @@ def _why_not(result: dict, names: dict[str, str], prefix: str = "") -> list[dict
                 or any(c["status"] == "unknown" for r in rules for c in r["conditions"]),
             }
         )
-    out.sort(key=lambda w: (not w["open_question"], _phase_rank(w["phase"])))
+    out.sort(key=lambda w: (not w["open_question"], phase_rank(w["phase"])))
     return out
 
 
@@ -517,7 +515,7 @@ def render_compare(compare: dict, sectors_2012: list[dict], sectors_2021: list[d
                 "crosswalk": r.get("crosswalk"),
             }
         )
-    rows.sort(key=lambda r: _phase_rank(r["phase"]))
+    rows.sort(key=lambda r: phase_rank(r["phase"]))
     profile = compare.get("profile") or r12.get("profile") or r21.get("profile") or {}
     unknown = sorted(set(r12.get("unknown_facts") or []) | set(r21.get("unknown_facts") or []))
     tool = _tool(r12, r21)
