@@ -288,10 +288,14 @@ def batch_summary(report) -> str:
     reasons: dict[str, int] = {}
     for reason in report.not_assessed.values():
         reasons[reason] = reasons.get(reason, 0) + 1
+    severities: dict[str, int] = {}
+    for row in report.error_rows:
+        severities[row["severity"]] = severities.get(row["severity"], 0) + 1
     lines = [f"{len(report.profiles)} countries: {assessed} assessed"
              + "".join(f", {count} not assessed ({reason})" for reason, count in sorted(reasons.items()))
-             + f"; {len(report.failed_rows)} input rows failed, "
-             f"{len(report.error_rows) - len(report.failed_rows)} other notes (skipped aggregates, warnings)"]
+             + f"; input rows: {len(report.failed_rows)} failed, "
+             + ", ".join(f"{count} {severity}" for severity, count in sorted(severities.items()) if severity != "error")
+             + " (see the errors table)"]
     table = records_table(rows, ["sector"] + levels,
                           title="Countries per sector, at their highest level in any phase")
     footer = f"ruleset {report.ruleset.id} sha256:{report.ruleset.sha256}"

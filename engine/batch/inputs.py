@@ -2,17 +2,16 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
 import pandas as pd
 
 from .countries import resolve
-from ..errors import close_matches
-from .errors import InputError, RowError
+from .errors import InputError, RowError, suggestion_hint
 from .mapping import ColumnSpec, Indicator, InputSpec, Mapping, fmt
-from .readers import RawTable, normalize_tag, read_raw
+from .readers import Formula, RawTable, normalize_tag, read_raw
 
 Progress = Callable[[int, int], None]
 
@@ -66,11 +65,10 @@ class InputFile:
     encoding: str | None
     hxl: bool
     rows: int
-    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {"path": self.path, "input": self.input, "kind": self.kind, "encoding": self.encoding,
-                "hxl": self.hxl, "rows": self.rows, "notes": list(self.notes)}
+                "hxl": self.hxl, "rows": self.rows}
 
 
 @dataclass
@@ -83,7 +81,6 @@ class InputTable:
     names: dict[str, str]
     files: list[InputFile]
     mapping: str
-    notes: list[str] = field(default_factory=list)
 
     def __iter__(self) -> Iterator:
         yield self.frame
@@ -152,26 +149,29 @@ def _missing(raw, mapping: Mapping) -> bool:
         return True
     if isinstance(raw, float) and math.isnan(raw):
         return True
-    s = str(raw).strip()
-    return s in mapping.missing_values or s.lower() in {m.lower() for m in mapping.missing_values}
+    return str(raw).strip().lower() in mapping.missing_lower
 
 
 def parse_value(ind: Indicator, raw, mapping: Mapping) -> tuple[str, object, str]:
     """(status, value, reason) for one cell: ok | missing | bad."""
+    if isinstance(raw, Formula):
+        return "bad", None, Formula.REASON
     if ind.type == "flag":
         if ind.blank is not None and (raw is None or str(raw).strip() == ""):
             return "ok", bool(ind.blank), "blank"
         if isinstance(raw, bool):
             return "ok", raw, ""
+        if raw is not None and not (isinstance(raw, float) and math.isnan(raw)):
+            # The indicator's own yes/no values win over the missing-value list ("x", "-", ...).
+            s = str(raw).strip().upper()
+            if isinstance(raw, (int, float)) and float(raw) in (0.0, 1.0):
+                s = str(int(raw))
+            if s in ind.true_values:
+                return "ok", True, ""
+            if s in ind.false_values:
+                return "ok", False, ""
         if _missing(raw, mapping):
             return "missing", None, ""
-        s = str(raw).strip().upper()
-        if isinstance(raw, (int, float)) and float(raw) in (0.0, 1.0):
-            s = str(int(raw))
-        if s in ind.true_values:
-            return "ok", True, ""
-        if s in ind.false_values:
-            return "ok", False, ""
         allowed = list(ind.true_values) + list(ind.false_values) + (["blank"] if ind.blank is not None else [])
         return "bad", None, f"not a yes/no value (expected one of {', '.join(allowed)})"
     if _missing(raw, mapping):
@@ -265,8 +265,7 @@ def read_inputs(paths, mapping: Mapping, encoding: str | None = None,
         if missing:
             first = missing[0]
             names = [h for h in raw.headers if h] + [t for t in (raw.tags or []) if t]
-            near = close_matches(first.label, names)
-            hint = ("did you mean " + " or ".join(repr(n) for n in near) + "?") if near else \
+            hint = suggestion_hint(first.label, names, "columns") or \
                 f"the file has no column {' or '.join(repr(a) for a in first.alternatives)}"
             hint += f"; mapping {mapping.name!r} ({mapping.path}) needs it"
             others = ", ".join(repr(c.label) for c in missing[1:])
@@ -283,7 +282,7 @@ def read_inputs(paths, mapping: Mapping, encoding: str | None = None,
     names: dict[str, str] = {}
     order: list[str] = []
     files: list[InputFile] = []
-    notes: list[str] = []
+    seen_rows: dict[str, dict[str, int]] = {}   # input -> ISO3 -> first row naming it
 
     for sid, raw in assigned.items():
         spec = mapping.inputs[sid]
@@ -295,6 +294,8 @@ def read_inputs(paths, mapping: Mapping, encoding: str | None = None,
         name_col = spec.name.label if spec.name else None
         key_col_label = (raw.headers[cmap["iso3"]] if cmap.get("iso3") is not None else None) or iso_col
         name_col_label = (raw.headers[cmap["name"]] if cmap.get("name") is not None else None) or name_col
+        errors.extend(raw.errors)
+        seen = seen_rows.setdefault(sid, {})
         for rownum, r in raw.rows:
             done += 1
             if progress and (done % 50 == 0 or done == total):
@@ -322,6 +323,7 @@ def read_inputs(paths, mapping: Mapping, encoding: str | None = None,
                                        + "; row not used"))
                 continue
             iso3 = res.iso3
+            seen.setdefault(iso3, rownum)
             if res.how != "code":
                 if code:
                     reason = f"ISO3 {code!r} is not an ISO 3166 alpha-3 code; used {iso3} from the name {cname!r}"
@@ -335,10 +337,14 @@ def read_inputs(paths, mapping: Mapping, encoding: str | None = None,
             if spec.shape == "long":
                 yraw = _cell(r, cmap.get("year"))
                 try:
-                    year = int(float(str(yraw).strip()))
-                except (TypeError, ValueError):
+                    y = float(str(yraw).strip())
+                    if not y.is_integer():
+                        raise ValueError(yraw)
+                    year = int(y)
+                except (TypeError, ValueError, OverflowError):
+                    why = Formula.REASON if isinstance(yraw, Formula) else "year is not a whole number"
                     errors.append(RowError(raw.path, rownum, raw.headers[cmap["year"]], yraw,
-                                           "year is not a whole number; row not used", "error", iso3))
+                                           f"{why}; row not used", "error", iso3))
                     continue
                 key = (iso3, year)
             else:
@@ -393,7 +399,7 @@ def read_inputs(paths, mapping: Mapping, encoding: str | None = None,
                     order.append(iso3)
         per_input[sid] = records
         files.append(InputFile(raw.path, sid, raw.kind, raw.encoding, raw.tags is not None,
-                               len(raw.rows), list(raw.notes)))
+                               len(raw.rows)))
 
     # Join on ISO3: the primary input's countries, in its row order.
     primary = mapping.primary.id
@@ -415,12 +421,29 @@ def read_inputs(paths, mapping: Mapping, encoding: str | None = None,
             else:
                 merged.update(rec)
         cells_by_country[iso3] = merged
-    for sid, recs in per_input.items():
-        if sid != primary:
-            extra = sorted(set(recs) - set(order))
-            if extra:
-                notes.append(f"{len(extra)} countries of input {sid!r} are not in input {primary!r} "
-                             f"and were not profiled")
+    # A country named only in a secondary input is not profiled: say so, once per country,
+    # and its own row problems there cannot fail the run.
+    profiled = set(order)
+    for sid, seen in seen_rows.items():
+        if sid == primary:
+            continue
+        extra = {iso3 for iso3 in seen if iso3 not in profiled}
+        if not extra:
+            continue
+        raw = assigned[sid]
+        spec = mapping.inputs[sid]
+        cmap = colmaps[sid]
+        key_col = (raw.headers[cmap["iso3"]] if cmap.get("iso3") is not None else None) \
+            or (raw.headers[cmap["name"]] if cmap.get("name") is not None else None) \
+            or (spec.iso3 or spec.name).label
+        for e in errors:
+            if e.file == raw.path and e.iso3 in extra and e.severity != "skipped":
+                e.severity = "skipped"
+                e.reason = "not profiled; " + e.reason
+        for iso3, rownum in seen.items():
+            if iso3 in extra:
+                errors.append(RowError(raw.path, rownum, key_col, iso3,
+                                       f"not in the primary input {primary!r}: not profiled", "skipped", iso3))
 
     indicators = list(mapping.indicators)
     data = {"iso3": order, "name": [names[i] for i in order]}
@@ -434,4 +457,4 @@ def read_inputs(paths, mapping: Mapping, encoding: str | None = None,
     frame.index = pd.Index(order, name="iso3_index")
     if progress and total == 0:
         progress(0, 0)
-    return InputTable(frame, errors, cells_by_country, names, files, mapping.name, notes)
+    return InputTable(frame, errors, cells_by_country, names, files, mapping.name)

@@ -8,6 +8,7 @@ docs/batch.md for the format and engine/mappings/inform.yaml for the built-in ``
 from __future__ import annotations
 
 import copy
+import functools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from ..yamlio import LineLoader
 from .errors import MappingError, suggestion_hint
 
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "mappings"
@@ -140,9 +142,16 @@ class Mapping:
     context: dict[str, ContextSpec]
     missing_values: tuple[str, ...]
     raw: dict
+    missing_lower: frozenset = field(init=False, repr=False, compare=False)
 
-    @property
+    def __post_init__(self):
+        # Read once per cell: built once here, compared case-insensitively.
+        self.missing_lower = frozenset(m.strip().lower() for m in self.missing_values)
+
+    @functools.cached_property
     def indicators(self) -> dict[str, Indicator]:
+        """Every input's indicators, by name (built once: the inputs do not change after
+        parsing; ``apply_overrides`` deep-copies the mapping, this cache included)."""
         out = {}
         for spec in self.inputs.values():
             out.update(spec.indicators)
@@ -208,18 +217,35 @@ def load_mapping(name_or_path: str | Path, overrides: dict | None = None) -> Map
                                hint=suggestion_hint(text_path, builtin_mappings(), "mappings")
                                or "give a path to a mapping YAML file")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # LineLoader: safe loading that refuses a key given twice in one mapping (safe_load
+        # would keep the last silently, e.g. a threshold's value).
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=LineLoader)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
-        raise MappingError(f"mapping is not valid YAML: {getattr(e, 'problem', e)}", file=str(path),
-                           row=(mark.line + 1) if mark else None,
-                           hint="check indentation and quoting near that line") from None
+        problem = str(getattr(e, "problem", None) or e)
+        hint = ("each key may appear once in a mapping: remove or merge the repeated one"
+                if problem.startswith("duplicate key") else "check indentation and quoting near that line")
+        raise MappingError(f"mapping is not valid YAML: {problem}", file=str(path),
+                           row=(mark.line + 1) if mark else None, hint=hint) from None
+    except TypeError as e:   # a list or mapping used as a key: LineLoader cannot hash it
+        raise MappingError(f"mapping is not valid YAML: a key must be a text or number ({e})",
+                           file=str(path)) from None
     except (OSError, UnicodeDecodeError) as e:
         raise MappingError(f"cannot read mapping: {e}", file=str(path)) from None
-    mapping = parse_mapping(raw, str(path))
+    mapping = parse_mapping(_plain(raw), str(path))
     if overrides:
         mapping = apply_overrides(mapping, overrides)
     return mapping
+
+
+def _plain(obj):
+    """Plain dicts and lists in place of LineLoader's LineDicts (``Mapping.raw`` can then be
+    dumped again with yaml.safe_dump)."""
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_plain(v) for v in obj]
+    return obj
 
 
 class _Ctx:

@@ -155,8 +155,10 @@ def write_outputs(path, long_rows: list[dict], summary_rows: list[dict], error_r
         elif fmt == "xlsx":
             pending.append((_atomic_write(p, lambda fh: _xlsx_write(fh, tables)), p))
         else:
-            obj = {k: [{c: _jsonable(r.get(c)) for c in _columns(rows, pref)} for r in rows]
-                   for k, (rows, pref) in tables.items()}
+            obj = {}
+            for k, (rows, pref) in tables.items():
+                cols = _columns(rows, pref)   # once per table, not per row
+                obj[k] = [{c: _jsonable(r.get(c)) for c in cols} for r in rows]
             data = (json.dumps(obj, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
             pending.append((_atomic_write(p, lambda fh: fh.write(data)), p))
         for tmp, target in pending:

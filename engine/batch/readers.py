@@ -11,12 +11,12 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import InputError
+from .errors import InputError, RowError
 
 CSV_SUFFIXES = {".csv", ".tsv", ".txt", ".tab"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 HXL_TAG = re.compile(r"^#[A-Za-z][A-Za-z0-9_]*(\s*\+\s*[A-Za-z][A-Za-z0-9_]*)*$")
-HXL_SCAN_ROWS = 25
+HXL_MIN_TAGS = 2
 
 
 @dataclass
@@ -29,11 +29,36 @@ class RawTable:
     rows: list[tuple[int, list]]  # (spreadsheet row number, cells)
     header_row: int = 1
     tag_row: int | None = None
-    notes: list[str] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)   # file-level warnings (e.g. other sheets ignored)
 
     @property
     def name(self) -> str:
         return Path(self.path).name
+
+
+class Formula:
+    """An .xlsx cell holding a formula with no saved (cached) value: the value is not known.
+
+    openpyxl does not compute formulas; a workbook written by a program other than Excel (or
+    by openpyxl itself) often has none saved.  ``parse_value`` reports such a cell as bad."""
+
+    __slots__ = ("text",)
+    REASON = "formula without a saved value: open and save the file in Excel, or export CSV"
+
+    def __init__(self, text: str):
+        self.text = str(text)
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return f"Formula({self.text!r})"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Formula) and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash(("Formula", self.text))
 
 
 def normalize_tag(tag: str) -> tuple[str, frozenset]:
@@ -45,6 +70,10 @@ def normalize_tag(tag: str) -> tuple[str, frozenset]:
 def is_hxl_row(cells: list) -> bool:
     vals = [str(c).strip() for c in cells if c is not None and str(c).strip() != ""]
     return bool(vals) and all(HXL_TAG.match(v) for v in vals)
+
+
+def _hashtag_count(cells: list) -> int:
+    return sum(1 for c in cells if c is not None and HXL_TAG.match(str(c).strip()))
 
 
 def detect_encoding(data: bytes) -> str:
@@ -145,14 +174,48 @@ def _read_xlsx(p: Path) -> RawTable:
         raise InputError(f"cannot read Excel workbook: {e}", file=str(p),
                          hint="is it a valid .xlsx file?") from None
     try:
+        sheetnames = list(wb.sheetnames)
         ws = wb.worksheets[0]
-        records = [["" if v is None else v for v in row] for row in ws.iter_rows(values_only=True)]
+        title = ws.title
+        values = [list(row) for row in ws.iter_rows(values_only=True)]
     finally:
         wb.close()
+    if any(v is None for row in values for v in row):
+        _mark_unsaved_formulas(p, values)
+    records = [["" if v is None else v for v in row] for row in values]
     table = _assemble(str(p), "xlsx", None, records)
-    if len(wb.sheetnames) > 1:
-        table.notes.append(f"read the first sheet {wb.sheetnames[0]!r} of {len(wb.sheetnames)}")
+    if len(sheetnames) > 1:
+        others = [n for n in sheetnames if n != title]
+        table.errors.append(RowError(str(p), None, None, title,
+                                     f"read only the first sheet {title!r} of {len(sheetnames)} "
+                                     f"(ignored: {', '.join(repr(n) for n in others)})", "warning"))
     return table
+
+
+def _mark_unsaved_formulas(p: Path, values: list[list]) -> None:
+    """Replace, in place, each blank (None) cached value whose cell holds a formula by a
+    :class:`Formula`: a formula with no saved value is unknown, not blank."""
+    import openpyxl
+    from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
+    try:
+        wb = openpyxl.load_workbook(p, read_only=True, data_only=False)
+    except Exception:  # it opened once with data_only=True; keep what was read
+        return
+    try:
+        for i, row in enumerate(wb.worksheets[0].iter_rows(values_only=True)):
+            if i >= len(values):
+                break
+            cached = values[i]
+            for j, v in enumerate(row):
+                if j >= len(cached) or cached[j] is not None or v is None:
+                    continue
+                if isinstance(v, str):
+                    if v.startswith("="):
+                        cached[j] = Formula(v)
+                elif isinstance(v, (ArrayFormula, DataTableFormula)):
+                    cached[j] = Formula(getattr(v, "text", None) or f"=TABLE({v.ref})")
+    finally:
+        wb.close()
 
 
 def _assemble(path: str, kind: str, enc: str | None, records: list[list]) -> RawTable:
@@ -162,11 +225,12 @@ def _assemble(path: str, kind: str, enc: str | None, records: list[list]) -> Raw
     start = next((k for k, (_, r) in enumerate(numbered) if any(str(c).strip() for c in r)), None)
     if start is None:
         raise InputError("file has no header row", file=path)
-    # HXL: the hashtag row is the first row (within the first few) made only of hashtags; the
-    # header is the row just above it, or the tags themselves when there is none.
+    # HXL: the hashtag row is the header itself (a table with tags and no header) or the row
+    # just under it, made only of hashtags, at least two of them (a data row holding only
+    # '#comment' is data).
     tag_idx = None
-    for k in range(start, min(len(numbered), start + HXL_SCAN_ROWS)):
-        if is_hxl_row(numbered[k][1]):
+    for k in range(start, min(len(numbered), start + 2)):
+        if is_hxl_row(numbered[k][1]) and _hashtag_count(numbered[k][1]) >= HXL_MIN_TAGS:
             tag_idx = k
             break
     if tag_idx is not None:

@@ -4,7 +4,7 @@ import pytest
 
 from batchdata import INFORM, STOCK, by_iso, inform_records, write_csv
 
-from engine.batch import BatchError, InputError, build_profiles, read_inputs
+from engine.batch import BatchError, InputError, build_profiles, load_mapping, read_inputs
 
 
 def facts_of(profiles):
@@ -198,3 +198,174 @@ def test_semicolon_csv(tmp_path, mapping, real_profiles):
     f = tmp_path / "semi.csv"
     f.write_text(buf.getvalue(), encoding="utf-8")
     assert facts_of(build_profiles(read_inputs([f, STOCK], mapping), mapping)) == facts_of(real_profiles)
+
+
+# ------------------------------------------------------------------ review fixes
+
+def _inform_of(tmp_path, isos=("AFG", "SDN"), edit=None, name="inform.csv"):
+    recs = inform_records()
+    head = recs[0]
+    rows = [list(next(r for r in recs if r[1] == c)) for c in isos]
+    if edit:
+        edit(head, rows)
+    return write_csv(tmp_path / name, [head] + rows), head
+
+
+STOCK_HEAD = ["Entity", "Code", "Year", "Share of the population that was born in another country"]
+
+
+def test_country_only_in_secondary_input_is_reported_skipped(tmp_path, mapping):
+    inform, _ = _inform_of(tmp_path)
+    stock = write_csv(tmp_path / "stock.csv", [
+        STOCK_HEAD,
+        ["Afghanistan", "AFG", "2020", "0.4"],           # row 2
+        ["France", "FRA", "2015", "12.1"],              # row 3: FRA is not in the INFORM file
+        ["France", "FRA", "2020", "150"],               # row 4: out of range, but FRA is not profiled
+        ["Narnia", "NRN", "2020", "1"],                 # row 5: unknown country, a real error
+        ["Monaco", "MCO", "20x0", "60"],                # row 6: bad year, MCO only here
+        ["Sudan", "SDN", "2020", "3.5"],                # row 7
+    ])
+    table = read_inputs([stock, inform], mapping)       # the order of the files does not matter
+    assert set(table.cells) == {"AFG", "SDN"}
+    assert not hasattr(table, "notes")                  # nothing kept where nobody reads it
+    skipped = {e.iso3: e for e in table.errors if e.severity == "skipped" and e.reason.startswith("not in")}
+    assert set(skipped) == {"FRA", "MCO"}
+    fra = skipped["FRA"]
+    assert (fra.file, fra.row, fra.column, fra.value) == (str(stock), 3, "Code", "FRA")
+    assert fra.reason == "not in the primary input 'inform': not profiled"
+    assert skipped["MCO"].row == 6
+    range_err = next(e for e in table.errors if e.iso3 == "FRA" and e.row == 4)
+    assert range_err.severity == "skipped"
+    assert range_err.reason.startswith("not profiled; out of range [0.0, 100.0]")
+    year_err = next(e for e in table.errors if e.iso3 == "MCO" and e.row == 6)
+    assert year_err.severity == "skipped" and "year is not a whole number" in year_err.reason
+    # Only the row that names no country at all still fails the run.
+    failed = [e for e in table.errors if e.severity == "error"]
+    assert [(e.row, e.value) for e in failed] == [(5, "NRN")]
+
+
+def test_second_sheet_ignored_is_a_warning(tmp_path, mapping):
+    recs = inform_records()
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Risk"
+    for r in [recs[0], next(r for r in recs if r[1] == "AFG")]:
+        ws.append([float(v) if v.replace(".", "", 1).isdigit() else (v or None) for v in r])
+    wb.create_sheet("Notes").append(["read me"])
+    f = tmp_path / "two_sheets.xlsx"
+    wb.save(f)
+    table = read_inputs([f], mapping)
+    warn = [e for e in table.errors if e.severity == "warning" and e.file == str(f)]
+    assert len(warn) == 1 and "first sheet 'Risk' of 2" in warn[0].reason and "'Notes'" in warn[0].reason
+    assert set(table.cells) == {"AFG"}
+
+
+def test_xlsx_formula_without_saved_value_is_a_bad_cell(tmp_path, mapping):
+    # openpyxl (like many tools) saves formulas without a cached value; read with
+    # data_only=True they came back blank, and a blank HVC cell reads as a definite "no".
+    recs = inform_records()
+    head = recs[0]
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(head)
+    for iso in ("AFG", "ALB"):
+        r = next(r for r in recs if r[1] == iso)
+        ws.append([float(v) if v.replace(".", "", 1).isdigit() else (v or None) for v in r])
+    hvc = head.index("Countries in HVC") + 1
+    drought = head.index("Drought") + 1
+    ws.cell(row=2, column=hvc, value='=IF(1=1,"YES","")')
+    ws.cell(row=3, column=drought, value="=2*3")
+    f = tmp_path / "formulas.xlsx"
+    wb.save(f)
+    table = read_inputs([f], mapping)
+    assert table.cells["AFG"]["countries_in_hvc"].status == "bad"     # not a definite False
+    assert table.cells["ALB"]["drought"].status == "bad"
+    errs = {(e.iso3, e.column): e for e in table.errors if e.severity == "error"}
+    assert set(errs) == {("AFG", "Countries in HVC"), ("ALB", "Drought")}
+    e = errs[("AFG", "Countries in HVC")]
+    assert e.row == 2 and e.value is not None and str(e.value) == '=IF(1=1,"YES","")'
+    assert e.reason.startswith("formula without a saved value: open and save the file in Excel, or export CSV")
+    p = by_iso(build_profiles(table, mapping))["AFG"]
+    assert "protracted" in p.partial["crisis_type"]      # HVC unknown: whether it is protracted is unknown
+    # A blank cell (no formula) is still blank.
+    assert table.cells["ALB"]["countries_in_hvc"].status == "ok"
+    assert table.cells["ALB"]["countries_in_hvc"].value is False
+
+
+def test_flag_true_false_values_win_over_missing_values(tmp_path):
+    import yaml
+    m = load_mapping("inform")
+    raw = dict(m.raw)
+    inform = dict(raw["inputs"]["inform"])
+    inform["indicators"] = {**inform["indicators"], "countries_in_hvc": {
+        **inform["indicators"]["countries_in_hvc"], "true_values": ["x"], "false_values": ["-"]}}
+    raw["inputs"] = {**raw["inputs"], "inform": inform}
+    path = tmp_path / "m.yaml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    m2 = load_mapping(path)
+
+    def edit(head, rows):
+        rows[0][head.index("Countries in HVC")] = "x"
+        rows[1][head.index("Countries in HVC")] = "-"
+        rows[2][head.index("Countries in HVC")] = "N/A"
+
+    f, _ = _inform_of(tmp_path, ("AFG", "SDN", "ALB"), edit)
+    table = read_inputs([f], m2)
+    cells = {iso: table.cells[iso]["countries_in_hvc"] for iso in ("AFG", "SDN", "ALB")}
+    assert (cells["AFG"].status, cells["AFG"].value) == ("ok", True)     # "x" is this flag's yes
+    assert (cells["SDN"].status, cells["SDN"].value) == ("ok", False)    # "-" is this flag's no
+    assert cells["ALB"].status == "missing"                              # still a missing value
+    assert [e for e in table.errors if e.severity == "error"] == []
+
+
+@pytest.mark.parametrize("year, why", [("inf", "infinite"), ("2019.7", "fraction"), ("-inf", "infinite"),
+                                       ("nan", "nan"), ("1e400", "overflow")])
+def test_bad_year_is_a_row_error(tmp_path, mapping, year, why):
+    inform, _ = _inform_of(tmp_path)
+    stock = write_csv(tmp_path / "stock.csv", [
+        STOCK_HEAD,
+        ["Afghanistan", "AFG", "2015", "0.3"],
+        ["Afghanistan", "AFG", year, "0.9"],            # row 3
+        ["Sudan", "SDN", "2019.0", "3.5"],              # a whole number written with .0 is fine
+    ])
+    table = read_inputs([inform, stock], mapping)
+    errs = [e for e in table.errors if e.severity == "error"]
+    assert [(e.row, e.column, e.value, e.iso3) for e in errs] == [(3, "Year", year, "AFG")]
+    assert "year is not a whole number" in errs[0].reason
+    assert table.cells["AFG"]["migrant_share"].value == 0.3       # 2019.7 is not read as 2019
+    assert table.cells["SDN"]["migrant_share"].year == 2019
+
+
+def test_data_row_holding_only_a_hashtag_is_not_the_hxl_row(tmp_path, mapping):
+    recs = inform_records()
+    head = recs[0]
+    afg, alb, sdn = (list(next(r for r in recs if r[1] == c)) for c in ("AFG", "ALB", "SDN"))
+    comment = ["#comment"] + [""] * (len(head) - 1)
+    # Right under the header: it was taken for the tag row (and silently dropped).
+    f = write_csv(tmp_path / "c1.csv", [head, comment, afg, alb])
+    table = read_inputs([f], mapping)
+    assert not table.files[0].hxl and set(table.cells) == {"AFG", "ALB"}
+    assert table.cells["AFG"]["drought"].row == 3
+    err = [e for e in table.errors if e.severity == "error"]
+    assert len(err) == 1 and err[0].row == 2 and err[0].value == "#comment"
+    # Further down: the row above it was taken for the header, and the file was refused.
+    f = write_csv(tmp_path / "c2.csv", [head, afg, alb, comment, sdn])
+    table = read_inputs([f], mapping)
+    assert not table.files[0].hxl and set(table.cells) == {"AFG", "ALB", "SDN"}
+    assert [e.row for e in table.errors if e.severity == "error"] == [4]
+    # A real tag row (two tags or more) under the header is still found, and a table whose
+    # first row is its tags too.
+    tags = ["#country+name", "#country+code"] + [""] * (len(head) - 2)
+    f = write_csv(tmp_path / "c3.csv", [head, tags, afg])
+    table = read_inputs([f], mapping)
+    assert table.files[0].hxl and table.cells["AFG"]["drought"].row == 3
+
+
+def test_missing_column_hint_lists_known_columns(tmp_path, mapping):
+    # No near name: the hint lists the file's columns (suggestion_hint) when there are few.
+    f = write_csv(tmp_path / "few.csv", [["ISO3", "COUNTRY", "Shaking"], ["AFG", "Afghanistan", "1"]])
+    with pytest.raises(InputError) as e:
+        read_inputs([f], mapping)
+    assert e.value.column == "Earthquake"
+    assert e.value.hint.startswith("known columns: COUNTRY, ISO3, Shaking; ")
+    assert "needs it" in e.value.hint

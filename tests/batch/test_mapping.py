@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from batchdata import by_iso, inform_records
 
 from engine.batch import MappingError, build_profiles, builtin_mappings, load_mapping
+from engine.batch.mapping import BUILTIN_DIR
 
 
 def test_builtin_inform_declares_every_threshold_basis(mapping):
@@ -115,3 +116,36 @@ def test_epidemic_threshold_is_a_plain_cut(real_table, t):
     epi = {r[1]: float(r[inform_records()[0].index("Epidemic")]) for r in inform_records()[1:]}
     for p in build_profiles(real_table, m):
         assert ("health" in p.facts["crisis_type"]) == (epi[p.iso3] >= t)
+
+
+def test_duplicate_key_in_mapping_is_refused_with_its_line(tmp_path):
+    # yaml.safe_load kept the last of two equal keys silently (here: drought 5.0 became 9.0).
+    text = (BUILTIN_DIR / "inform.yaml").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("  drought:"))
+    lines.insert(at, "  drought: {value: 9.0, basis: policy_choice, why: a second drought}")
+    p = tmp_path / "dup.yaml"
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(MappingError) as e:
+        load_mapping(p)
+    assert "duplicate key 'drought'" in e.value.message
+    assert e.value.file == str(p) and e.value.row == at + 2      # the second one, 1-based
+    assert "once" in e.value.hint
+
+
+def test_mapping_raw_is_plain_yaml_again(mapping):
+    # The line-recording loader's dicts do not leak into Mapping.raw (tests and tools dump it).
+    assert type(mapping.raw) is dict
+    assert yaml.safe_load(yaml.safe_dump(mapping.raw)) == mapping.raw
+
+
+def test_indicators_and_missing_values_built_once(mapping):
+    assert mapping.indicators is mapping.indicators                 # no dict rebuilt per access
+    assert {"x", "n/a", "#value!", ""} <= mapping.missing_lower
+    assert isinstance(mapping.missing_lower, frozenset)
+    m = load_mapping("inform", overrides={"drought": 6.0})          # apply_overrides deep-copies
+    assert m.indicators is m.indicators
+    assert m.indicators["drought"] is m.inputs["inform"].indicators["drought"]
+    assert m.indicators["drought"] is not mapping.indicators["drought"]
+    assert m.missing_lower == mapping.missing_lower
+    assert list(m.indicators) == list(mapping.indicators)

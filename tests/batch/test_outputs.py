@@ -187,3 +187,20 @@ def test_failure_in_json_dump_leaves_nothing(tmp_path, monkeypatch):
         write_outputs(out, [{"iso3": "AFG"}], [], [])
     monkeypatch.setattr(outputs.os, "replace", real_replace)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_json_columns_computed_once_per_table(tmp_path, monkeypatch):
+    # The columns of a table were recomputed for every row: quadratic in the rows.
+    real = outputs._columns
+    calls = []
+
+    def counted(rows, pref):
+        calls.append(len(rows))
+        return real(rows, pref)
+    monkeypatch.setattr(outputs, "_columns", counted)
+    rows = [{"iso3": f"C{i:02d}", "country": str(i), "extra": i} for i in range(50)]
+    write_outputs(tmp_path / "out.json", rows, rows, [])
+    assert len(calls) <= 3                       # one per table at most (long, summary, errors)
+    obj = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
+    assert len(obj["long"]) == 50 and obj["summary"][7] == {"iso3": "C07", "country": "7", "extra": 7}
+    assert list(obj["long"][0])[:2] == ["iso3", "country"] and "extra" in obj["long"][0]
