@@ -335,10 +335,10 @@ def _assessment_b() -> dict:
 def _diff(a, b) -> dict:
     return {"a": a, "b": b, "changes": [
         {"sector": "counter_trafficking_protection", "phase": "during", "change": "added", "from": None,
-         "to": "important", "facts_changed": {"large_cross_border_movements": [None, True]},
-         "rules": ["mm-during-vulnerable"]},
+         "to": "important", "facts_changed": {"large_cross_border_movements": ["unknown", True]},
+         "rules_gained": ["mm-during-vulnerable"], "rules_lost": []},
         {"sector": "camp_management_displacement_tracking", "phase": "during", "change": "removed",
-         "from": "recommended", "to": None, "facts_changed": {}, "rules": ["mm-during-camps"]},
+         "from": "recommended", "to": None, "facts_changed": {}, "rules_gained": [], "rules_lost": ["mm-during-camps"]},
     ]}
 
 

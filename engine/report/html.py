@@ -68,13 +68,6 @@ def _wbr(name: Any) -> Markup:
 _env.filters["wbr"] = _wbr
 
 
-def _level_rank(level: str | None) -> int:
-    try:
-        return LEVELS.index(level)  # type: ignore[arg-type]
-    except ValueError:
-        return len(LEVELS)
-
-
 # ---------------------------------------------------------------------------------------------
 # justifications and the chain of derived facts
 
@@ -136,9 +129,8 @@ def _fact_nodes(
 
 
 def _justifications(items: Iterable[dict] | None, derived: dict[str, list[dict]]) -> list[dict]:
-    out = [_justification(j, derived, frozenset(), 0) for j in (items or [])]
-    out.sort(key=lambda j: _level_rank(j["level"]))  # the winning level first, stable otherwise
-    return out
+    # already in order: the engine lists the winning level first
+    return [_justification(j, derived, frozenset(), 0) for j in (items or [])]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -428,8 +420,7 @@ def render_diff(diff: dict, sectors: list[dict]) -> str:
     slugs += [c.get("sector") for c in diff.get("changes") or []]
     sectors = _catalogue(sectors, slugs)  # both grids get the same rows, in the same order
     va, vb = _assessment_view(a, sectors, "a-"), _assessment_view(b, sectors, "b-")
-    names = {row["slug"]: row["name"] for row in vb["grid"]["rows"]}
-    names.update({row["slug"]: row["name"] for row in va["grid"]["rows"]})
+    names = {row["slug"]: row["name"] for row in vb["grid"]["rows"]}  # both grids have the same rows
     changes = []
     for c in diff.get("changes") or []:
         changes.append(
@@ -440,12 +431,11 @@ def render_diff(diff: dict, sectors: list[dict]) -> str:
                 "change": c.get("change", ""),
                 "from": c.get("from"),
                 "to": c.get("to"),
-                "direction": _direction(c.get("from"), c.get("to")),
+                "direction": CHANGE_LABELS.get(c.get("change", ""), ""),
                 "facts_changed": [
-                    {"fact": k, "old": fmt_value(_pair(v)[0]), "new": fmt_value(_pair(v)[1])}
-                    for k, v in (c.get("facts_changed") or {}).items()
+                    {"fact": k, "old": fmt_value(old), "new": fmt_value(new)}
+                    for k, (old, new) in (c.get("facts_changed") or {}).items()
                 ],
-                "rules": list(c.get("rules_gained") or []) + list(c.get("rules_lost") or []),
                 "rules_gained": list(c.get("rules_gained") or []),
                 "rules_lost": list(c.get("rules_lost") or []),
             }
@@ -467,9 +457,9 @@ def render_diff(diff: dict, sectors: list[dict]) -> str:
     by_cell = {(c["sector"], c["phase"]): c for c in changes}
     # one grid: B's levels, each cell also saying what A had and what changed
     rows = []
-    for row_b, row_a in zip(vb["grid"]["rows"], _align(va["grid"]["rows"], vb["grid"]["rows"])):
+    for row_b, row_a in zip(vb["grid"]["rows"], va["grid"]["rows"]):
         cells = []
-        for cb, ca in zip(row_b["cells"], row_a["cells"] if row_a else [None] * len(PHASES)):
+        for cb, ca in zip(row_b["cells"], row_a["cells"]):
             change = by_cell.get((row_b["slug"], cb["phase"]))
             cells.append({"b": cb, "a": ca, "change": change})
         rows.append({**{k: row_b[k] for k in ("slug", "number", "name", "objective")}, "cells": cells})
@@ -536,28 +526,9 @@ def render_compare(compare: dict, sectors_2012: list[dict], sectors_2021: list[d
 # diff helpers
 
 
-def _pair(v: Any) -> tuple[Any, Any]:
-    if isinstance(v, (list, tuple)) and len(v) == 2:
-        return v[0], v[1]
-    if isinstance(v, dict):
-        return v.get("old", v.get("from")), v.get("new", v.get("to"))
-    return None, v
-
-
-def _direction(old: str | None, new: str | None) -> str:
-    if old is None and new is None:
-        return ""
-    if old is None:
-        return "added"
-    if new is None:
-        return "removed"
-    ro, rn = _level_rank(old), _level_rank(new)
-    return "raised" if rn < ro else "lowered" if rn > ro else "unchanged"
-
-
-def _align(rows_a: list[dict], rows_b: list[dict]) -> list[dict | None]:
-    by = {r["slug"]: r for r in rows_a}
-    return [by.get(r["slug"]) for r in rows_b]
+# engine.whatif.diff's change kinds, as a cell says them
+CHANGE_LABELS = {"added": "added", "removed": "removed", "level_raised": "raised", "level_lowered": "lowered",
+                 "justification_changed": "rules changed"}
 
 
 def _profile_compare(rows_a: list[dict], rows_b: list[dict]) -> list[dict]:
