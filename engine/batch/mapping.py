@@ -84,15 +84,6 @@ class Threshold:
     def overridden(self) -> bool:
         return self.default is not None
 
-    def describe(self) -> str:
-        basis = "policy choice" if self.basis == "policy_choice" else "source: " + self.source
-        s = f"threshold {self.name} = {fmt(self.value)}"
-        if self.overridden:
-            s += f", overridden (mapping default {fmt(self.default)}, {basis})"
-        else:
-            s += f", {basis}"
-        return s
-
 
 @dataclass
 class Parameter:
