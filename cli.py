@@ -1,6 +1,7 @@
 """mcof command line: a thin click layer over the `engine` library."""
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
@@ -481,9 +482,8 @@ def progress_reporter():
     """A progress bar on stderr when it is a terminal; silent otherwise (logs, pipes, CI)."""
     if not sys.stderr.isatty():
         return None, None
-    from rich.progress import Progress
-    bar = Progress(transient=True, console=None)
     from rich.console import Console
+    from rich.progress import Progress
     bar = Progress(console=Console(stderr=True), transient=True)
     tasks = {}
 
@@ -519,13 +519,9 @@ def batch(inputs, mapping_name, ruleset, output, thresholds, encoding, explain_i
     """
     from engine.batch.pipeline import run_batch
     bar, report_progress = progress_reporter()
-    if bar:
-        with bar:
-            report = run_batch(inputs, mapping_name, ruleset, output, overrides=parse_overrides(thresholds),
-                               encoding=encoding, progress=report_progress)
-    else:
+    with bar or contextlib.nullcontext():
         report = run_batch(inputs, mapping_name, ruleset, output, overrides=parse_overrides(thresholds),
-                           encoding=encoding)
+                           encoding=encoding, progress=report_progress)
     from engine.render import batch_summary, country_explanation
     click.echo(batch_summary(report))
     for iso3 in explain_iso3:
