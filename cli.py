@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from engine.errors import McofError
+from .engine.errors import McofError
 
 FORMATS = ["table", "json", "markdown"]
 
@@ -84,7 +84,7 @@ def use_color(output: str | None) -> bool:
 
 def load_profile(ruleset_name: str, profile_path: str | None, assignments):
     """The ruleset and the validated profile (the file is read first: its errors come first)."""
-    from engine import build_profile, load_ruleset, read_profile_file
+    from . import build_profile, load_ruleset, read_profile_file
     if not profile_path and not assignments:
         raise click.UsageError("give a PROFILE file or at least one --set KEY=VALUE")
     data = read_profile_file(profile_path) if profile_path else {}
@@ -125,20 +125,20 @@ def assess(profile, assignments, ruleset, fmt, output):
     recommended), every rule that justifies each one, coordination partners, and which
     unknown facts would change the result.
     """
-    from engine import assess as run_assessment
+    from . import assess as run_assessment
     rs, facts = load_profile(ruleset, profile, assignments)
     result = run_assessment(rs, facts)
     if fmt == "json":
-        from engine.render import to_json
+        from .engine.render import to_json
         emit(to_json(result), output)
     elif fmt == "markdown":
-        from engine.render import assessment_markdown
+        from .engine.render import assessment_markdown
         emit(assessment_markdown(result, sector_names(rs)), output)
     elif fmt == "html":
-        from engine.report.html import render_assessment
+        from .engine.report.html import render_assessment
         emit(render_assessment(result, [s.to_dict() for s in rs.sectors]), output)
     else:
-        from engine.render import assessment_table
+        from .engine.render import assessment_table
         emit(assessment_table(result, sector_names(rs), color=use_color(output)), output)
 
 
@@ -156,8 +156,8 @@ def explain(profile, sector, modality, assignments, ruleset, fmt, output):
     For each phase: the rules that could recommend the sector, which of their conditions
     held, failed or were unknown, and which unknown fact would change the answer.
     """
-    from engine import explain as run_explain
-    from engine.errors import ProfileError, did_you_mean
+    from . import explain as run_explain
+    from .engine.errors import ProfileError, did_you_mean
     if bool(sector) == bool(modality):
         raise click.UsageError("give one of --sector SLUG or --modality SLUG")
     rs, facts = load_profile(ruleset, profile, assignments)
@@ -168,7 +168,7 @@ def explain(profile, sector, modality, assignments, ruleset, fmt, output):
                            hint=did_you_mean(target, known) or ("list them with `mcof sectors`" if sector
                                                                 else f"ruleset {rs.id} has no modalities"))
     result = run_explain(rs, facts, target, kind)
-    from engine.render import explain_text, to_json
+    from .engine.render import explain_text, to_json
     emit(to_json(result) if fmt == "json" else explain_text(result, markdown=fmt == "markdown"), output)
 
 
@@ -178,8 +178,8 @@ def explain(profile, sector, modality, assignments, ruleset, fmt, output):
 @output_option
 def sectors(ruleset, fmt, output):
     """List the ruleset's sectors of assistance, with their objectives."""
-    from engine import load_ruleset
-    from engine.render import records_table, to_json
+    from . import load_ruleset
+    from .engine.render import records_table, to_json
     rs = load_ruleset(ruleset)
     rows = [s.to_dict() for s in rs.sectors]
     if fmt == "json":
@@ -196,8 +196,8 @@ def sectors(ruleset, fmt, output):
 @output_option
 def facts(ruleset, show_all, fmt, output):
     """List the facts a profile may carry (type, allowed values, meaning, source)."""
-    from engine import load_ruleset
-    from engine.render import records_table, to_json
+    from . import load_ruleset
+    from .engine.render import records_table, to_json
     rs = load_ruleset(ruleset)
     rows = [f.to_dict() for f in rs.facts.values() if show_all or not f.derived]
     if fmt == "json":
@@ -224,8 +224,8 @@ def rules():
 @output_option
 def rules_list(ruleset, sector, interpretations, fmt, output):
     """List the rules with their conclusion and citation."""
-    from engine import load_ruleset
-    from engine.render import records_table, to_json
+    from . import load_ruleset
+    from .engine.render import records_table, to_json
     rs = load_ruleset(ruleset)
     selected = [r for r in rs.rules
                 if (sector is None or r.conclusion.target == sector) and (not interpretations or r.interpretation)]
@@ -247,8 +247,8 @@ def rules_list(ruleset, sector, interpretations, fmt, output):
 @output_option
 def rules_show(rule_id, ruleset, fmt, output):
     """Show one rule: conditions, conclusion, citation, quote, interpretation."""
-    from engine import load_ruleset
-    from engine.render import records_table, to_json
+    from . import load_ruleset
+    from .engine.render import records_table, to_json
     rs = load_ruleset(ruleset)
     data = rs.rule(rule_id).to_dict()
     if fmt == "json":
@@ -270,8 +270,8 @@ def rules_lint(ruleset, strict, fmt, output):
 
     Exits non-zero when there are errors (or warnings, with --strict).
     """
-    from engine.lint import lint
-    from engine.render import records_table, to_json
+    from .engine.lint import lint
+    from .engine.render import records_table, to_json
     loaded, findings = lint(ruleset)
     errors = [f for f in findings if f.severity == "error" or strict]
     if fmt == "json":
@@ -294,9 +294,9 @@ def rules_lint(ruleset, strict, fmt, output):
 @output_option
 def rules_coverage(ruleset, examples_dir, fmt, output):
     """Which rules and conditions the examples and test cases exercise, and which never."""
-    from engine import load_ruleset
-    from engine.coverage import coverage
-    from engine.render import records_table, to_json
+    from . import load_ruleset
+    from .engine.coverage import coverage
+    from .engine.render import records_table, to_json
     rs = load_ruleset(ruleset)
     examples = sorted(Path(examples_dir).glob("*.yaml")) + sorted(Path(examples_dir).glob("*.json"))
     report = coverage(rs, examples)
@@ -327,8 +327,8 @@ def diff(profile_a, profile_b, assignments, ruleset, fmt, output):
     Sectors added, removed or changed in level, each with the facts that changed and the
     rules that caused it.
     """
-    from engine import build_profile, load_ruleset, read_profile_file
-    from engine.whatif import diff as run_diff
+    from . import build_profile, load_ruleset, read_profile_file
+    from .engine.whatif import diff as run_diff
     if not profile_b and not assignments:
         raise click.UsageError("give PROFILE_B, or --set overrides to apply to PROFILE_A")
     data_a = read_profile_file(profile_a)
@@ -338,13 +338,13 @@ def diff(profile_a, profile_b, assignments, ruleset, fmt, output):
     b = build_profile(rs, data_b, list(assignments), origin=profile_b or "--set")
     result = run_diff(rs, a, b)
     if fmt == "json":
-        from engine.render import to_json
+        from .engine.render import to_json
         emit(to_json(result), output)
     elif fmt == "html":
-        from engine.report.html import render_diff
+        from .engine.report.html import render_diff
         emit(render_diff(result, [s.to_dict() for s in rs.sectors]), output)
     else:
-        from engine.render import diff_text
+        from .engine.render import diff_text
         emit(diff_text(result, sector_names(rs), markdown=fmt == "markdown"), output)
 
 
@@ -377,19 +377,19 @@ def sweep(profile, varies, assignments, ruleset, changing_only, mapping_name, da
                                    "not a PROFILE or --set")
         if not data_files or not countries:
             raise click.UsageError("--mapping needs --data (the tables) and --country (ISO3 codes)")
-        from engine.batch.sweep import parse_threshold_vary, threshold_sweep
+        from .engine.batch.sweep import parse_threshold_vary, threshold_sweep
         result = threshold_sweep(data_files, mapping_name, ruleset, [c.upper() for c in countries],
                                  [parse_threshold_vary(text) for text in varies])
         if changing_only:
             for country in result["countries"]:
                 country["rows"] = [r for r in country["rows"] if r["varies"]]
-        from engine.render import threshold_sweep_text, to_json
+        from .engine.render import threshold_sweep_text, to_json
         emit(to_json(result) if fmt == "json" else threshold_sweep_text(result, markdown=fmt == "markdown"), output)
         return
-    from engine.whatif import parse_vary, sweep as run_sweep
+    from .engine.whatif import parse_vary, sweep as run_sweep
     rs, base = load_profile(ruleset, profile, assignments) if (profile or assignments) else (None, None)
     if rs is None:
-        from engine import load_ruleset
+        from . import load_ruleset
         rs, base = load_ruleset(ruleset), {}
     variations = [parse_vary(rs, text) for text in varies]
     for name, _ in variations:
@@ -399,7 +399,7 @@ def sweep(profile, varies, assignments, ruleset, changing_only, mapping_name, da
     result = run_sweep(rs, base, variations)
     if changing_only:
         result["rows"] = [r for r in result["rows"] if r["varies"]]
-    from engine.render import sweep_text, to_json
+    from .engine.render import sweep_text, to_json
     emit(to_json(result) if fmt == "json" else sweep_text(result, sector_names(rs), markdown=fmt == "markdown"),
          output)
 
@@ -411,9 +411,9 @@ def sweep(profile, varies, assignments, ruleset, changing_only, mapping_name, da
 @output_option
 def crosswalk(ruleset, fmt, output):
     """The crosswalk from the 2012 sectors to the 2021 sectors, each link cited and reasoned."""
-    from engine import load_ruleset
-    from engine.errors import RulesetError
-    from engine.render import records_table, to_json
+    from . import load_ruleset
+    from .engine.errors import RulesetError
+    from .engine.render import records_table, to_json
     rs = load_ruleset(ruleset)
     if not rs.crosswalk:
         raise RulesetError(f"ruleset {rs.id} has no crosswalk", where=str(rs.directory),
@@ -442,21 +442,21 @@ def compare(profile, assignments, ruleset, fmt, output):
     absorbed, moved out of the sectors, changed level) or what is new in 2021, with the
     rules and crosswalk links behind it.
     """
-    from engine.compare import compare as run_compare
+    from .engine.compare import compare as run_compare
     rs, facts = load_profile(ruleset, profile, assignments)
     if rs.parent is None:
-        from engine.errors import RulesetError
+        from .engine.errors import RulesetError
         raise RulesetError(f"ruleset {rs.id} inherits no older ruleset", where="--ruleset", hint="use --ruleset 2021")
     result = run_compare(rs.parent, rs, facts)
     if fmt == "json":
-        from engine.render import to_json
+        from .engine.render import to_json
         emit(to_json(result), output)
     elif fmt == "html":
-        from engine.report.html import render_compare
+        from .engine.report.html import render_compare
         emit(render_compare(result, [s.to_dict() for s in rs.parent.sectors], [s.to_dict() for s in rs.sectors]),
              output)
     else:
-        from engine.render import records_table
+        from .engine.render import records_table
         rows = [dict(r, level_2012=r["level_2012"] or "—", level_2021=r["level_2021"] or "—",
                      sector_2012=r["sector_2012"] or "—", phase=r["phase"] or "all") for r in result["rows"]]
         footer = "".join(f"ruleset {v['id']} sha256:{v['sha256']}\n" for v in result["rulesets"].values())
@@ -517,12 +517,12 @@ def batch(inputs, mapping_name, ruleset, output, thresholds, encoding, explain_i
     Example (INFORM 2020 and UN DESA migrant stock, see docs/batch.md):
       mcof batch inform_risk_2020_v040.csv migrant_stock_share_undesa2024.csv --mapping inform --ruleset 2012 --output out.csv
     """
-    from engine.batch.pipeline import run_batch
+    from .engine.batch.pipeline import run_batch
     bar, report_progress = progress_reporter()
     with bar or contextlib.nullcontext():
         report = run_batch(inputs, mapping_name, ruleset, output, overrides=parse_overrides(thresholds),
                            encoding=encoding, progress=report_progress)
-    from engine.render import batch_summary, country_explanation
+    from .engine.render import batch_summary, country_explanation
     click.echo(batch_summary(report))
     for iso3 in explain_iso3:
         click.echo(country_explanation(report, iso3.upper()))

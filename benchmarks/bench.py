@@ -21,12 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+ROOT = Path(__file__).resolve().parent.parent  # the checkout: tests/data (mcof itself is imported installed)
 
-from engine import load_ruleset  # noqa: E402
-from engine.inference import durable_engine  # noqa: E402
-from engine.vectorized import NO_LEVEL, Columns, evaluate  # noqa: E402
+from mcof.engine import load_ruleset
+from mcof.engine.inference import durable_engine
+from mcof.engine.vectorized import NO_LEVEL, Columns, evaluate
 
 
 def peak_rss_mb() -> float:
@@ -110,8 +109,8 @@ def inform_pipeline(ruleset_name: str, repeats: int) -> dict:
     the durable-rules loop over the same profiles."""
     import tempfile
 
-    from engine.batch.pipeline import assess_many, run_batch
-    from engine.profile import normalize_profile
+    from mcof.engine.batch.pipeline import assess_many, run_batch
+    from mcof.engine.profile import normalize_profile
     data = ROOT / "tests" / "data"
     inputs = [data / "inform_risk_2020_v040.csv", data / "migrant_stock_share_undesa2024.csv"]
     ruleset = load_ruleset(ruleset_name)

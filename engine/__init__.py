@@ -1,9 +1,6 @@
-"""mcof: IOM's Migration Crisis Operational Framework as an executable, explainable rules engine.
+"""The mcof library (``mcof.engine``): rulesets, profiles, the engine and its explanations.
 
-    from engine import load_ruleset, build_profile, assess
-    ruleset = load_ruleset("2012")
-    profile = build_profile(ruleset, {"crisis_type": "man_made", "phase": "during"})
-    result = assess(ruleset, profile)
+Most users import its public names from the package itself: ``from mcof import assess``.
 """
 from .assessment import assess, explain
 from .errors import EngineError, McofError, ProfileError, RulesetError

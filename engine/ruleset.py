@@ -13,10 +13,11 @@ from pathlib import Path
 
 from . import conditions as cond
 from .errors import RulesetError, did_you_mean, one_of
+from .resources import bundled
 from .sources import SourceDocument, format_citation, load_document
 from .yamlio import line_of, load_yaml
 
-BUILTIN_DIR = Path(__file__).resolve().parent.parent / "rulesets"
+BUILTIN_DIR = bundled("rulesets")
 BUILTIN_NAMES = ("2012", "2021")
 RULE_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 FACT_TYPES = ("bool", "enum", "number", "string")

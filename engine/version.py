@@ -1,1 +1,2 @@
-__version__ = "0.1.0"
+"""The one version source: pyproject.toml reads it (``[tool.setuptools.dynamic]``)."""
+__version__ = "0.2.0"

@@ -9,7 +9,7 @@ MINI = ROOT / "tests" / "fixtures" / "mini"
 
 @pytest.fixture(scope="session")
 def mini():
-    from engine import load_ruleset
+    from mcof.engine import load_ruleset
     return load_ruleset(MINI)
 
 

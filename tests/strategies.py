@@ -20,7 +20,7 @@ def value_strategy(ruleset, spec):
 
 
 def _leaves(rule):
-    from engine.conditions import leaves
+    from mcof.engine.conditions import leaves
     return leaves(rule.condition)
 
 

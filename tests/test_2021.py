@@ -5,10 +5,10 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from cli import main
-from engine import assess, build_profile, explain, load_ruleset
-from engine.compare import compare
-from engine.lint import rule_test_cases
+from mcof.cli import main
+from mcof.engine import assess, build_profile, explain, load_ruleset
+from mcof.engine.compare import compare
+from mcof.engine.lint import rule_test_cases
 from tests.test_rulesets import SECTORS_2012
 
 CASH = ["markets_functioning", "financial_infrastructure_available", "financial_literacy_sufficient"]

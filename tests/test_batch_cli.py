@@ -5,10 +5,10 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from cli import main
-from engine import build_profile, load_ruleset
-from engine.batch.pipeline import run_batch
-from engine.inference import durable_engine
+from mcof.cli import main
+from mcof.engine import build_profile, load_ruleset
+from mcof.engine.batch.pipeline import run_batch
+from mcof.engine.inference import durable_engine
 from tests.conftest import ROOT
 
 DATA = ROOT / "tests" / "data"
@@ -133,7 +133,7 @@ def test_progress_is_silent_when_not_a_terminal(canonical):
 
 
 def test_threshold_sweep_finds_where_a_country_flips():
-    from engine.batch.sweep import threshold_sweep
+    from mcof.engine.batch.sweep import threshold_sweep
     result = threshold_sweep(INPUTS, "inform", "2012", ["SDN"], [("drought", [5.0, 6.0, 7.0, 8.0])])
     sudan = result["countries"][0]
     flips = [f for f in sudan["flips"] if f["sector"] == "transport_assistance"]

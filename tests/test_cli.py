@@ -6,7 +6,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from cli import main
+from mcof.cli import main
 from tests.conftest import MINI, ROOT
 
 MIGRANTS = ["--set", "crisis_type=man_made", "--set", "phase=during", "--set", "international_migrants_caught=true"]
@@ -88,10 +88,10 @@ def test_bad_input_gives_one_error_line(args, expected):
     assert "Traceback" not in result.stderr + result.stdout
 
 
-def test_no_traceback_from_the_installed_entry_point(tmp_path):
+def test_no_traceback_from_python_dash_m(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("crisis_type: [unclosed\n")
-    proc = subprocess.run([sys.executable, str(ROOT / "cli.py"), "assess", str(bad)], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "mcof", "assess", str(bad)], capture_output=True, text=True)
     assert proc.returncode == 1
     assert proc.stderr.startswith("Error:") and "malformed YAML" in proc.stderr and "Traceback" not in proc.stderr
 
@@ -119,7 +119,7 @@ def test_help_texts(command, phrase):
 
 
 def test_assess_does_not_import_heavy_modules():
-    code = ("import sys, cli; from click.testing import CliRunner; "
+    code = ("import sys; from mcof import cli; from click.testing import CliRunner; "
             f"r = CliRunner().invoke(cli.main, ['assess', '--ruleset', r'{MINI}', '--set', 'crisis_type=health', "
             "'--set', 'phase=during', '--format', 'json']); assert r.exit_code == 0, r.output; "
             "print(sorted(m for m in ('pandas', 'numpy', 'jinja2', 'rich', 'openpyxl') if m in sys.modules))")

@@ -6,9 +6,9 @@ import pytest
 from durable import engine as durable
 from hypothesis import given, settings, strategies as st
 
-from engine import EngineError, assess, build_profile
-from engine import inference
-from engine.inference import DurableEngine, durable_engine
+from mcof.engine import EngineError, assess, build_profile
+from mcof.engine import inference
+from mcof.engine.inference import DurableEngine, durable_engine
 
 MIGRANTS_DURING = {"crisis_type": "man_made", "phase": "during", "international_migrants_caught": True}
 

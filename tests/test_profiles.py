@@ -1,7 +1,7 @@
 """Bad profiles are rejected with what, where and how to fix; good ones are normalised."""
 import pytest
 
-from engine import ProfileError, build_profile, read_profile_file
+from mcof.engine import ProfileError, build_profile, read_profile_file
 
 
 def test_list_facts_are_normalised_to_catalogue_order_without_duplicates(mini):

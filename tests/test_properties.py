@@ -3,7 +3,7 @@
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from engine import assess, build_profile, load_ruleset
+from mcof.engine import assess, build_profile, load_ruleset
 from tests.strategies import profiles
 
 RULESETS = {name: load_ruleset(name) for name in ("2012", "2021")}

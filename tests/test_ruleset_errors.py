@@ -1,7 +1,7 @@
 """A broken ruleset is reported with its file, line, rule and field, and a way to fix it."""
 import pytest
 
-from engine import RulesetError, load_ruleset
+from mcof.engine import RulesetError, load_ruleset
 
 
 def corrupt(path, file, old, new):

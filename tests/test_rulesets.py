@@ -5,10 +5,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine import assess, build_profile, load_ruleset
-from engine.inference import durable_engine
-from engine.ruleset import BUILTIN_DIR
-from engine.sources import normalize
+from mcof.engine import assess, build_profile, load_ruleset
+from mcof.engine.inference import durable_engine
+from mcof.engine.ruleset import BUILTIN_DIR
+from mcof.engine.sources import normalize
 
 SECTORS_2012 = [
     "camp_management_displacement_tracking", "shelter_nfi", "transport_assistance", "health_support",

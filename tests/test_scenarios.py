@@ -5,8 +5,8 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from cli import main
-from engine import assess, build_profile, load_ruleset, read_profile_file
+from mcof.cli import main
+from mcof.engine import assess, build_profile, load_ruleset, read_profile_file
 from tests.conftest import ROOT
 
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))

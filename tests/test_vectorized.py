@@ -3,10 +3,10 @@ import random
 
 import pytest
 
-from engine import build_profile, load_ruleset
-from engine.inference import durable_engine
-from engine.ruleset import BUILTIN_DIR
-from engine.vectorized import NO_LEVEL, encode, evaluate
+from mcof.engine import build_profile, load_ruleset
+from mcof.engine.inference import durable_engine
+from mcof.engine.ruleset import BUILTIN_DIR
+from mcof.engine.vectorized import NO_LEVEL, encode, evaluate
 from tests.conftest import MINI
 from tests.strategies import random_profile
 

@@ -4,11 +4,11 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from cli import main
-from engine import build_profile
-from engine.lint import lint
-from engine.ruleset import BUILTIN_DIR
-from engine.whatif import diff, parse_vary, sweep
+from mcof.cli import main
+from mcof.engine import build_profile
+from mcof.engine.lint import lint
+from mcof.engine.ruleset import BUILTIN_DIR
+from mcof.engine.whatif import diff, parse_vary, sweep
 from tests.conftest import MINI
 from tests.test_ruleset_errors import corrupt
 
@@ -45,7 +45,7 @@ def test_sweep_grid(mini):
 
 
 def test_sweep_rejects_bad_values(mini):
-    from engine import ProfileError
+    from mcof.engine import ProfileError
     with pytest.raises(ProfileError, match="did you mean 'during'"):
         parse_vary(mini, "phase=durin")
     with pytest.raises(ProfileError, match="FACT=V1,V2"):

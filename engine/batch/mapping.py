@@ -16,10 +16,11 @@ from typing import Any
 
 import yaml
 
+from ..resources import bundled
 from ..yamlio import LineLoader
 from .errors import MappingError, suggestion_hint
 
-BUILTIN_DIR = Path(__file__).resolve().parent.parent / "mappings"
+BUILTIN_DIR = bundled("engine", "mappings")
 
 BASES = ("source", "policy_choice")
 COMPARATORS = {"gte": ">=", "gt": ">", "lte": "<=", "lt": "<"}

@@ -5,6 +5,6 @@ return one HTML document as a string: no network, no external assets, CSS and th
 script inline.  See docs/report.md.
 """
 
-from engine.report.html import render_assessment, render_compare, render_diff
+from .html import render_assessment, render_compare, render_diff
 
 __all__ = ["render_assessment", "render_compare", "render_diff"]

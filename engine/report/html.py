@@ -15,10 +15,9 @@ This module must not import click (engine/ never does).
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any, Iterable
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from ..assessment import PHASE_ORDER, phase_rank
@@ -29,10 +28,8 @@ PHASES: tuple[str, ...] = PHASE_ORDER
 LEVELS: tuple[str, ...] = ("critical", "important", "recommended")  # highest first
 _MAX_CHAIN_DEPTH = 12
 
-_TEMPLATES = Path(__file__).resolve().parent / "templates"
-
 _env = Environment(
-    loader=FileSystemLoader(str(_TEMPLATES)),
+    loader=PackageLoader(__package__, "templates"),
     autoescape=select_autoescape(enabled_extensions=("html", "j2"), default=True),
     trim_blocks=True,
     lstrip_blocks=True,

@@ -3,7 +3,7 @@ import pytest
 
 from batchdata import INFORM, STOCK
 
-from engine.batch import build_profiles, load_mapping, read_inputs
+from mcof.engine.batch import build_profiles, load_mapping, read_inputs
 
 
 @pytest.fixture(scope="session")

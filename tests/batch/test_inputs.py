@@ -4,7 +4,7 @@ import pytest
 
 from batchdata import INFORM, STOCK, by_iso, inform_records, write_csv
 
-from engine.batch import BatchError, InputError, build_profiles, load_mapping, read_inputs
+from mcof.engine.batch import BatchError, InputError, build_profiles, load_mapping, read_inputs
 
 
 def facts_of(profiles):

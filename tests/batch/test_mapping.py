@@ -6,8 +6,8 @@ from hypothesis import strategies as st
 
 from batchdata import by_iso, inform_records
 
-from engine.batch import MappingError, build_profiles, builtin_mappings, load_mapping
-from engine.batch.mapping import BUILTIN_DIR
+from mcof.engine.batch import MappingError, build_profiles, builtin_mappings, load_mapping
+from mcof.engine.batch.mapping import BUILTIN_DIR
 
 
 def test_builtin_inform_declares_every_threshold_basis(mapping):

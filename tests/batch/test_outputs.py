@@ -7,8 +7,8 @@ import openpyxl
 import pytest
 
 
-import engine.batch.outputs as outputs
-from engine.batch import OutputError, build_error_rows, build_tables, output_paths, write_outputs
+import mcof.engine.batch.outputs as outputs
+from mcof.engine.batch import OutputError, build_error_rows, build_tables, output_paths, write_outputs
 
 
 def fake_assessment(profile):

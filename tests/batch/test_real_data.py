@@ -4,7 +4,7 @@ import sys
 
 from batchdata import INFORM, STOCK, by_iso, inform_records, write_csv
 
-from engine.batch import build_profiles, load_mapping, read_inputs
+from mcof.engine.batch import build_profiles, load_mapping, read_inputs
 
 CONTRACT_FACTS = {"crisis_type", "phase", "many_third_country_nationals", "international_migrants_caught",
                   "large_cross_border_movements", "prone_to_natural_disasters", "acute_humanitarian_needs"}
@@ -180,7 +180,7 @@ def test_real_tables_fail_no_row_and_unprofiled_countries_are_skipped(real_table
     assert all(e.reason.startswith("not profiled; out of range") for e in bes if e.column != "Code")
     # A bad cell of a profiled country still fails the run (exit status 1, rows counted).
     from click.testing import CliRunner
-    from cli import main
+    from mcof.cli import main
     recs = inform_records()
     head = recs[0]
     next(r for r in recs if r[1] == "AGO")[head.index("Drought")] = "high"
