@@ -117,18 +117,30 @@ def main():
 @set_option
 @ruleset_option()
 @format_option(FORMATS + ["html"])
+@click.option("--by-linkage", is_flag=True,
+              help="Group the recommended sectors by the systems, clusters and groups they link to "
+                   "(whom to coordinate with); JSON adds a by_linkage list.")
 @output_option
-def assess(profile, assignments, ruleset, fmt, output):
+def assess(profile, assignments, ruleset, fmt, by_linkage, output):
     """Assess a crisis PROFILE (YAML or JSON file, or --set facts alone).
 
     Lists the sectors of assistance per phase at their level (critical, important,
-    recommended), every rule that justifies each one, coordination partners, and which
-    unknown facts would change the result.
+    recommended), every rule that justifies each one, the systems, clusters and groups each
+    sector links to, coordination partners, and which unknown facts would change the result.
     """
     from . import assess as run_assessment
     rs, facts = load_profile(ruleset, profile, assignments)
     result = run_assessment(rs, facts)
-    if fmt == "json":
+    if by_linkage and fmt != "html":
+        from .engine.linkages import by_linkage as group_by_linkage
+        groups = group_by_linkage(result, list(rs.linkage_targets))
+        if fmt == "json":
+            from .engine.render import to_json
+            emit(to_json({**result, "by_linkage": groups}), output)
+        else:
+            from .engine.render import by_linkage_text
+            emit(by_linkage_text(groups, result, sector_names(rs), markdown=fmt == "markdown"), output)
+    elif fmt == "json":
         from .engine.render import to_json
         emit(to_json(result), output)
     elif fmt == "markdown":
@@ -177,7 +189,8 @@ def explain(profile, sector, modality, assignments, ruleset, fmt, output):
 @format_option()
 @output_option
 def sectors(ruleset, fmt, output):
-    """List the ruleset's sectors of assistance, with their objectives."""
+    """List the ruleset's sectors of assistance, with their objectives and linkages (the
+    systems, clusters and groups each links to, with the words that state each link)."""
     from . import load_ruleset
     from .engine.render import records_table, to_json
     rs = load_ruleset(ruleset)
@@ -185,8 +198,45 @@ def sectors(ruleset, fmt, output):
     if fmt == "json":
         emit(to_json(rows), output)
     else:
-        emit(records_table(rows, ["number", "slug", "name", "objective", "citation"],
+        for row in rows:
+            row["links to"] = [f"{link['to']} ({link['citation']})" for link in row["linkages"]]
+        emit(records_table(rows, ["number", "slug", "name", "objective", "links to"],
                            title=f"Sectors of assistance ({rs.id})", markdown=fmt == "markdown"), output)
+
+
+@main.command()
+@ruleset_option()
+@click.option("--crisis-type", "crisis_types", multiple=True, metavar="TYPE",
+              help="Only this scenario (repeatable); default: all five.")
+@format_option(FORMATS + ["html"])
+@output_option
+def diagrams(ruleset, crisis_types, fmt, output):
+    """The five Annex I scenario diagrams, reconstructed from the rules.
+
+    For each scenario, the sector x phase grid the lost diagrams drew: what holds on the
+    crisis type and phase alone, and, marked "if ...", what one further fact would add or
+    raise. HTML draws each as MCOF's wheel too (phases as rings, sectors as segments coloured
+    by level, linked systems and clusters on the outer ring).
+    """
+    from . import load_ruleset
+    from .engine.diagrams import diagrams as build_diagrams
+    from .engine.errors import ProfileError, did_you_mean
+    rs = load_ruleset(ruleset)
+    known = [s.crisis_type for s in rs.scenarios]
+    for crisis_type in crisis_types:
+        if crisis_type not in known:
+            raise ProfileError(f"unknown crisis type {crisis_type!r}", where="--crisis-type",
+                               hint=did_you_mean(crisis_type, known) or f"one of: {', '.join(known)}")
+    result = build_diagrams(rs, list(crisis_types))
+    if fmt == "json":
+        from .engine.render import to_json
+        emit(to_json(result), output)
+    elif fmt == "html":
+        from .engine.report.html import render_diagrams
+        emit(render_diagrams(result), output)
+    else:
+        from .engine.render import diagrams_text
+        emit(diagrams_text(result, markdown=fmt == "markdown"), output)
 
 
 @main.command()
@@ -284,6 +334,43 @@ def rules_lint(ruleset, strict, fmt, output):
              if rows else f"{loaded.id}: {len(loaded.rules)} rules, no findings\n", output)
     if errors:
         raise click.ClickException(f"{len(errors)} lint error(s) in ruleset {loaded.id if loaded else ruleset}")
+
+
+@rules.command("sentences")
+@ruleset_option()
+@click.option("--gaps", "only_gaps", is_flag=True,
+              help="Only the sentences no rule encodes and readings.yaml does not explain.")
+@click.option("--check", is_flag=True, help="Exit non-zero when any sentence is neither encoded nor explained.")
+@format_option()
+@output_option
+def rules_sentences(ruleset, only_gaps, check, fmt, output):
+    """Every sentence of the paragraphs the ruleset reads, and the rules that encode it.
+
+    A rule encodes a sentence when its quote overlaps it; a sentence no rule encodes carries
+    the reason given in the ruleset's readings.yaml. The markdown form is docs/sentences-*.md.
+    """
+    from . import load_ruleset
+    from .engine.render import records_table, to_json
+    from .engine.sentences import gaps, sentence_table, sentences_markdown
+    rs = load_ruleset(ruleset)
+    table = sentence_table(rs)
+    missing = gaps(table)
+    shown = missing if only_gaps else table
+    if fmt == "json":
+        emit(to_json({"ruleset": rs.summary(), "sentences": [s.to_dict() for s in shown],
+                      "gaps": len(missing)}), output)
+    elif fmt == "markdown" and not only_gaps:
+        emit(sentences_markdown(rs, table), output)
+    else:
+        rows = [{"citation": str(s.citation), "sentence": s.text,
+                 "rules": [r.id for r in s.rules] or f"not encoded: {s.reason or 'NO REASON GIVEN'}"}
+                for s in shown]
+        emit(records_table(rows, ["citation", "sentence", "rules"],
+                           title=f"{len(shown)} sentences ({rs.id}); {len(missing)} neither encoded nor explained",
+                           markdown=fmt == "markdown"), output)
+    if check and missing:
+        raise click.ClickException(f"{len(missing)} sentence(s) neither encoded by a rule nor explained in "
+                                   f"readings.yaml (see `mcof rules sentences --gaps`)")
 
 
 @rules.command("coverage")

@@ -59,8 +59,10 @@ def conclusions(ruleset: Ruleset, derivation: Derivation) -> dict[str, list[dict
         if kind in ("recommend", "modality"):
             level = min((r.conclusion.level for r in rules), key=ruleset.level_rank)
             key = "sector" if kind == "recommend" else "modality"
-            output["recommendations" if kind == "recommend" else "modalities"].append(
-                {key: target, "phase": phase, "level": level, "justifications": justs})
+            entry = {key: target, "phase": phase, "level": level, "justifications": justs}
+            if kind == "recommend":
+                entry["linkages"] = ruleset.sector_linkages[target]
+            output["recommendations" if kind == "recommend" else "modalities"].append(entry)
         elif kind == "coordinate":
             output["coordination"].append({"partner": target, "partner_name": ruleset.partners[target].name,
                                            "phase": phase, "justifications": justs})

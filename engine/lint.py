@@ -8,6 +8,7 @@ facts no rule reads, rules without test cases.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -17,11 +18,13 @@ from . import conditions as cond
 from .errors import RulesetError
 from .inference import alternatives
 from .ruleset import FactSpec, Rule, Ruleset, load_ruleset
+from .sentences import split_sentences
+from .sources import normalize
 
 
 @dataclass
 class Finding:
-    severity: str      # error | warning
+    severity: str      # error | warning | note (listed, never fails the lint)
     check: str
     message: str
     where: str
@@ -128,6 +131,8 @@ def lint(ruleset_name: str | Path) -> tuple[Ruleset | None, list[Finding]]:
         if not document.contains(rule.quote, rule.citation.section, rule.citation.paragraph):
             findings.append(Finding("error", "quote", f"rule {rule.id}: quote not found in {rule.citation}", rule.where))
 
+    findings += reading_rule_findings(ruleset, own)
+
     tested = tested_rules(ruleset)
     for rule in own:
         kinds = tested.get(rule.id, set())
@@ -136,6 +141,66 @@ def lint(ruleset_name: str | Path) -> tuple[Ruleset | None, list[Finding]]:
             findings.append(Finding("error", "untested", f"rule {rule.id} has no '{' and '.join(sorted(missing))}' "
                                     "test case (rules/<name>.test.yaml)", rule.where))
     return ruleset, findings
+
+
+# Words that make a sentence conditional; without one (in the sentence or in its paragraph's
+# opening clause) a rule has no text to take a condition from (reading rules 1 and 2).
+CONDITIONAL = re.compile(r"\b(if|when|where|whenever|unless|in case|provided|depending on|that leads to|"
+                         r"in the context of|in [\w-]+(?: and [\w-]+)? (?:settings|environments|contexts))\b", re.I)
+# Words about how often or where: they set scope, never a level (reading rule 5).
+SCOPE_WORDS = re.compile(r"\b(always|where necessary|at any point|usually|often)\b", re.I)
+SCENARIO_FACTS = {"crisis_type", "phase"}
+
+
+def _opening_clause(ruleset: Ruleset, rule: Rule) -> str:
+    """'During a slow-onset natural disaster that leads to acute humanitarian needs' (para. 21):
+    the paragraph's words before its first comma, which scope every sentence of it."""
+    text = ruleset.documents[rule.citation.document].paragraph(rule.citation.section, rule.citation.paragraph) or ""
+    return re.sub(r"^\d{1,3}\.\s+", "", text).split(",", 1)[0]
+
+
+def _facts_from_elsewhere(ruleset: Ruleset, rule: Rule) -> list[str]:
+    """Facts beyond crisis type and phase that a rule reads, other than facts derived from the
+    rule's own words (a derivation whose quote and the rule's overlap: one sentence read in two
+    steps, e.g. para. 9's "if there are large cross-border movements and/or ...")."""
+    own_words = normalize(rule.quote)
+    from_own_sentence = {r.conclusion.target for r in ruleset.rules if r.conclusion.kind == "derive"
+                         and r.citation == rule.citation
+                         and (normalize(r.quote) in own_words or own_words in normalize(r.quote))}
+    return [f for f in rule.facts_read() if f not in SCENARIO_FACTS and f not in from_own_sentence]
+
+
+def _departure_reason(rule: Rule) -> str:
+    """The sentence of the interpretation that states the departure (the rest is in `rules show`)."""
+    text = rule.interpretation_text or ""
+    start = text.lower().find("departs from reading rule")
+    reason = text[start:] if start >= 0 else text
+    spans = split_sentences(reason)
+    first = reason[spans[0][0]:spans[0][1]] if spans else reason
+    return first if len(first) <= 240 else first[:237] + "..."
+
+
+def reading_rule_findings(ruleset: Ruleset, own: list[Rule]) -> list[Finding]:
+    """The reading rules (docs/interpretations-2012.md, section 0), where a check can see them."""
+    findings = []
+    for rule in own:
+        if rule.departs_from:
+            findings.append(Finding("note", "departure", f"rule {rule.id} departs from reading rule(s) "
+                                    f"{', '.join(map(str, rule.departs_from))}: {_departure_reason(rule)}",
+                                    rule.where))
+        extra = _facts_from_elsewhere(ruleset, rule)
+        if (extra and not CONDITIONAL.search(rule.quote_text) and not CONDITIONAL.search(_opening_clause(ruleset, rule))
+                and 1 not in rule.departs_from):
+            findings.append(Finding("warning", "condition-not-in-sentence",
+                                    f"rule {rule.id} reads {', '.join(extra)} but neither its sentence nor its "
+                                    "paragraph's opening states a condition (reading rules 1-2): drop the "
+                                    "condition, or say in the interpretation 'Departs from reading rule 1: ...'",
+                                    rule.where))
+        if rule.wording and SCOPE_WORDS.search(rule.wording) and 5 not in rule.departs_from:
+            findings.append(Finding("error", "scope-word-as-level",
+                                    f"rule {rule.id}: its level is read from {rule.wording!r}, a word of scope "
+                                    "(how often or where), not of level (reading rule 5)", rule.where))
+    return findings
 
 
 def rule_test_cases(ruleset: Ruleset) -> list[tuple[str, str, dict, str]]:

@@ -61,6 +61,7 @@ def assessment_table(result: dict, sectors: dict[str, str], *, color: bool = Fal
     table.add_column("Sector", overflow="fold")
     table.add_column("Rules", overflow="fold")  # one rule id per line
     table.add_column("Citations", overflow="fold")
+    table.add_column("Links to", overflow="fold")
     previous = None
     for rec in result["recommendations"]:
         phase = rec["phase"] if rec["phase"] != previous else ""
@@ -68,7 +69,7 @@ def assessment_table(result: dict, sectors: dict[str, str], *, color: bool = Fal
         rules = "\n".join(j["rule"] for j in rec["justifications"])
         citations = "\n".join(dict.fromkeys(j["citation"] for j in rec["justifications"]))
         table.add_row(phase, _level_text(rec["level"], color), sectors.get(rec["sector"], rec["sector"]),
-                      rules, citations)
+                      rules, citations, "\n".join(link["to"] for link in rec["linkages"]))
     if result["recommendations"]:
         console.print(table)
     else:
@@ -129,6 +130,7 @@ def assessment_markdown(result: dict, sectors: dict[str, str]) -> str:
         out.append(f"### {sectors.get(rec['sector'], rec['sector'])}: {rec['phase']}, {rec['level']}")
         out.append("")
         out += _justifications_md(rec["justifications"])
+        out += _linkages_md(rec["linkages"])
     sections = (
         ("modalities", "Operating modalities", lambda i: f"{i['modality']}: {i['phase']}, {i['level']}"),
         ("coordination", "Coordination partners", lambda i: f"{i.get('partner_name', i['partner'])} ({i['phase']})"),
@@ -163,6 +165,29 @@ def _justifications_md(justifications: Iterable[dict]) -> list[str]:
             lines.append(f"  - interpretation: {j['interpretation']}")
     lines.append("")
     return lines
+
+
+def _linkages_md(linkages: Iterable[dict]) -> list[str]:
+    lines = [f"- links to **{link['name']}** ({link['kind']}), {link['citation']}"
+             + (f": > {link['quote']}" if link.get("quote") else "")
+             + (f" *interpretation: {link['interpretation']}*" if link.get("interpretation") else "")
+             for link in linkages]
+    return lines + [""] if lines else []
+
+
+def by_linkage_text(groups: list[dict], result: dict, sectors: dict[str, str], *, markdown: bool = False,
+                    width: int | None = None) -> str:
+    """``mcof assess --by-linkage``: whom to coordinate with, and for which sectors."""
+    rows = [{"linked to": f"{g['name']} ({g['kind']})" if not i else "",
+             "sector": sectors.get(r["sector"], r["sector"]), "phase": r["phase"], "level": r["level"],
+             "stated by": r["citation"] + ("" if r.get("quote") else " (interpretation)")}
+            for g in groups for i, r in enumerate(g["recommendations"])]
+    title = "Recommended sectors by linked system, cluster and group"
+    if not rows:
+        return f"{title}: none (no sector is recommended).\n"
+    table = records_table(rows, ["linked to", "sector", "phase", "level", "stated by"], title=title,
+                          markdown=markdown, width=width)
+    return table + ("\n" if markdown else "") + (f"*{_footer(result)}*\n" if markdown else _footer(result) + "\n")
 
 
 def explain_text(result: dict, *, markdown: bool = False) -> str:
@@ -342,3 +367,38 @@ def threshold_sweep_text(result: dict, *, markdown: bool = False) -> str:
         out.append("")
     out.append(f"ruleset {result['ruleset']['id']} sha256:{result['ruleset']['sha256']} · mapping {result['mapping']}")
     return "\n".join(out) + "\n"
+
+
+def condition_label(fact: str, value: AnyValue) -> str:
+    """'many_third_country_nationals' / 'not markets_functioning' / 'phase=during' (diagram notes)."""
+    if value is True:
+        return fact
+    if value is False:
+        return f"not {fact}"
+    return f"{fact}={fmt_value(value)}"
+
+
+def _diagram_cell(cell: dict) -> str:
+    lines = [cell["level"]] if cell["level"] else []
+    lines += [f"if {condition_label(o['fact'], o['value'])}: {o['level']}" for o in cell["conditional"]]
+    return "\n".join(lines) or "—"
+
+
+def diagrams_text(diagrams: dict, *, markdown: bool = False, width: int | None = None) -> str:
+    """``mcof diagrams``: each scenario's sector x phase grid; "if ..." lines are what one more fact adds."""
+    from .provenance import footer_line
+    out = []
+    for scenario in diagrams["scenarios"]:
+        cells = {(c["sector"], c["phase"]): c for c in scenario["cells"]}
+        rows = [{"sector": f"{s['number']}. {s['name']}",
+                 **{p: _diagram_cell(cells[(s["slug"], p)]) for p in diagrams["phases"]}}
+                for s in diagrams["sectors"]]
+        title = f"{scenario['name']} ({scenario['citation']}; paras {scenario['paragraphs'][0]}-{scenario['paragraphs'][1]})"
+        if markdown:
+            for row in rows:
+                row.update({p: row[p].replace("\n", "<br>") for p in diagrams["phases"]})
+        out.append(records_table(rows, ["sector", *diagrams["phases"]], title=title, markdown=markdown, width=width))
+    note = f"Method: {diagrams['method']}."
+    footer = footer_line(diagrams["provenance"])
+    out.append(f"{note}\n\n---\n*{footer}*\n" if markdown else f"{note}\n{footer}\n")
+    return "\n".join(out)

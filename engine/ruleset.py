@@ -25,6 +25,10 @@ FACT_TYPES = ("bool", "enum", "number", "string")
 TARGET_KEYS = {"recommend": "sector", "derive": "fact", "coordinate": "partner", "modality": "modality",
                "cross_cutting": "issue"}
 CONCLUSION_KINDS = tuple(TARGET_KEYS)
+# "Departs from reading rule 1:" / "Departs from reading rules 1 and 3:" in an interpretation
+DEPARTS = re.compile(r"[Dd]eparts from reading rules? (\d+(?:(?:, | and )\d+)*)")
+# MCOF's third pillar: what a sector links to (CONTRACT.md, "Linkages"; the Annex I legends)
+LINKAGE_KINDS = ("system", "cluster", "group")
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,54 @@ class Citation:
         return format_citation(self.document, self.section, self.paragraph)
 
 
+@dataclass(frozen=True)
+class LinkageTarget:
+    """A system, cluster or group a sector can link to (``linkages.yaml``)."""
+    slug: str
+    kind: str                       # one of LINKAGE_KINDS
+    name: str
+    citation: Citation
+    quote: str | None = None
+
+
+@dataclass(frozen=True)
+class Linkage:
+    """One sector's link to a system, cluster or group, with the words that state it."""
+    target: LinkageTarget
+    citation: Citation
+    quote: str | None
+    interpretation: str | None
+
+    def to_dict(self) -> dict:
+        data = {"to": self.target.slug, "kind": self.target.kind, "name": self.target.name,
+                "citation": str(self.citation), "quote": " ".join(self.quote.split()) if self.quote else None}
+        if self.interpretation:
+            data["interpretation"] = " ".join(self.interpretation.split())
+        return data
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One of Annex I's generic scenarios: a crisis type, its paragraphs and its diagram's title."""
+    crisis_type: str
+    name: str
+    paragraphs: tuple[int, int]
+    citation: Citation
+    quote: str
+
+    def to_dict(self) -> dict:
+        return {"crisis_type": self.crisis_type, "name": self.name,
+                "paragraphs": list(self.paragraphs), "citation": str(self.citation), "quote": self.quote}
+
+
+@dataclass(frozen=True)
+class Unencoded:
+    """A sentence of the reading scope that no rule encodes, and why (``readings.yaml``)."""
+    citation: Citation
+    quote: str
+    reason: str
+
+
 @dataclass
 class Sector:
     slug: str
@@ -44,10 +96,12 @@ class Sector:
     name: str
     objective: str
     citation: Citation
+    linkages: tuple[Linkage, ...] = ()
 
     def to_dict(self) -> dict:
         return {"slug": self.slug, "number": self.number, "name": self.name,
-                "objective": self.objective, "citation": str(self.citation)}
+                "objective": self.objective, "citation": str(self.citation),
+                "linkages": [link.to_dict() for link in self.linkages]}
 
 
 @dataclass
@@ -123,6 +177,12 @@ class Rule:
         return " ".join(self.quote.split())
 
     @cached_property
+    def departs_from(self) -> list[int]:
+        """The reading rules (docs/interpretations-*.md) this rule's interpretation says it departs from."""
+        return sorted({int(n) for found in DEPARTS.findall(self.interpretation or "")
+                       for n in re.findall(r"\d+", found)})
+
+    @cached_property
     def interpretation_text(self) -> str | None:
         return " ".join(self.interpretation.split()) if self.interpretation else None
 
@@ -150,12 +210,21 @@ class CrosswalkLink:
     citation: Citation
     quote: str
     interpretation: str | None
+    # the parent rules this link carries; None: every rule recommending source_sector. A split
+    # names them, so each sentence goes only to the sector its own words name (reading rule 6).
+    rules: tuple[str, ...] | None = None
+
+    def carries(self, rule: "Rule") -> bool:
+        return rule.conclusion.target == self.source_sector and (self.rules is None or rule.id in self.rules)
 
     def to_dict(self) -> dict:
-        return {"id": self.id, "from": self.source_sector,
+        data = {"id": self.id, "from": self.source_sector,
                 "to": [{kind: slug} for kind, slug in self.targets], "relation": self.relation,
                 "citation": str(self.citation), "quote": self.quote,
                 "interpretation": self.interpretation}
+        if self.rules is not None:
+            data["rules"] = list(self.rules)
+        return data
 
 
 @dataclass
@@ -170,12 +239,21 @@ class Ruleset:
     sectors: list[Sector]
     facts: dict[str, FactSpec]
     partners: dict[str, Catalogued]
+    linkage_targets: dict[str, LinkageTarget] = field(default_factory=dict)
+    scenarios: list[Scenario] = field(default_factory=list)
+    reading_scope: list[Citation] = field(default_factory=list)
+    unencoded: list[Unencoded] = field(default_factory=list)
     modalities: dict[str, Catalogued] = field(default_factory=dict)
     cross_cutting: dict[str, Catalogued] = field(default_factory=dict)
     rules: list[Rule] = field(default_factory=list)
     crosswalk: list[CrosswalkLink] = field(default_factory=list)
     parent: "Ruleset | None" = None
     files: list[Path] = field(default_factory=list)
+
+    @cached_property
+    def sector_linkages(self) -> dict[str, list[dict]]:
+        """Each sector's linkages as outputs show them (computed once: every result carries them)."""
+        return {s.slug: [link.to_dict() for link in s.linkages] for s in self.sectors}
 
     @property
     def sector_slugs(self) -> list[str]:
@@ -322,6 +400,8 @@ class _Loader:
         if "inherits" in head:
             parent = self.load_parent(head["inherits"], path)
 
+        self.linkage_targets = dict(parent.linkage_targets) if parent else {}
+        self.linkage_targets.update(self.load_linkage_targets())
         sectors = self.load_sectors()
         facts = dict(parent.facts) if parent else {}
         facts.update(self.load_facts())
@@ -329,6 +409,8 @@ class _Loader:
             if required not in facts:
                 self.fail(f"the fact catalogue must define '{required}'", str(self.directory / "facts.yaml"))
         self.facts = facts
+        scenarios = self.load_scenarios() or (list(parent.scenarios) if parent else [])
+        reading_scope, unencoded = self.load_readings()
         partners = dict(parent.partners) if parent else {}
         partners.update(self.load_catalogue("partners.yaml", "partners", required=parent is None))
         self.sector_slugs = {s.slug for s in sectors}
@@ -348,7 +430,8 @@ class _Loader:
             id=self.text(head, "id", str(path)), title=self.text(head, "title", str(path)),
             directory=self.directory, sha256=content_hash(self.files, self.directory.parent), levels=levels,
             wording=self.wording, documents=self.documents, sectors=sectors, facts=facts,
-            partners=partners, modalities=self.modalities, cross_cutting=self.cross_cutting,
+            partners=partners, linkage_targets=self.linkage_targets, scenarios=scenarios,
+            reading_scope=reading_scope, unencoded=unencoded, modalities=self.modalities, cross_cutting=self.cross_cutting,
             rules=rules, crosswalk=crosswalk, parent=parent, files=sorted(set(self.files)))
 
     def load_wording(self, node, path: Path) -> list[dict]:
@@ -390,13 +473,15 @@ class _Loader:
         for number, node in enumerate(data.get("sectors") or [], start=1):
             where = self.where(path, node, f"sector {node.get('slug', number) if isinstance(node, dict) else number}")
             node = self.mapping(node, where, "a sector")
-            self.keys(node, where, {"slug", "number", "name", "objective", "citation"}, set())
+            self.keys(node, where, {"slug", "number", "name", "objective", "citation"}, {"linkages"})
             citation = self.citation(node["citation"], where)
             objective = self.text(node, "objective", where)
             self.check_quote(objective, citation, where)
             if node["number"] != number:
                 self.fail(f"sector number {node['number']} out of document order (expected {number})", where)
-            sectors.append(Sector(node["slug"], number, self.text(node, "name", where), objective, citation))
+            linkages = self.load_linkages(node.get("linkages") or [], path, where)
+            sectors.append(Sector(node["slug"], number, self.text(node, "name", where), objective, citation,
+                                  linkages))
         if not sectors:
             self.fail("no sectors defined", str(path))
         slugs = [s.slug for s in sectors]
@@ -404,6 +489,110 @@ class _Loader:
         if duplicates:
             self.fail(f"duplicate sector slug(s): {', '.join(sorted(duplicates))}", str(path))
         return sectors
+
+    def load_readings(self) -> tuple[list[Citation], list[Unencoded]]:
+        """The paragraphs read sentence by sentence, and the sentences no rule encodes."""
+        data = self.read("readings.yaml", required=False)
+        if data is None:
+            return [], []
+        path = self.directory / "readings.yaml"
+        data = self.mapping(data, str(path), "readings.yaml")
+        self.keys(data, str(path), {"scope"}, {"unencoded"})
+        scope: list[Citation] = []
+        for node in data["scope"] or []:
+            where = self.where(path, node, "scope")
+            node = self.mapping(node, where, "a scope entry")
+            self.keys(node, where, {"document", "paragraphs"}, {"section"})
+            span = node["paragraphs"]
+            if not (isinstance(span, list) and len(span) == 2 and all(isinstance(n, int) for n in span)):
+                self.fail("'paragraphs' must be [first, last]", where)
+            for number in range(span[0], span[1] + 1):
+                scope.append(self.citation({"document": node["document"], "section": node.get("section"),
+                                            "paragraph": number}, where))
+        unencoded: list[Unencoded] = []
+        for node in data.get("unencoded") or []:
+            where = self.where(path, node, "unencoded")
+            node = self.mapping(node, where, "an unencoded sentence")
+            self.keys(node, where, {"citation", "quote", "reason"}, set())
+            citation = self.citation(node["citation"], where)
+            quote = self.text(node, "quote", where)
+            self.check_quote(quote, citation, where)
+            unencoded.append(Unencoded(citation, quote, " ".join(self.text(node, "reason", where).split())))
+        return scope, unencoded
+
+    def load_scenarios(self) -> list[Scenario]:
+        data = self.read("scenarios.yaml", required=False)
+        if data is None:
+            return []
+        path = self.directory / "scenarios.yaml"
+        data = self.mapping(data, str(path), "scenarios.yaml")
+        crisis_types = self.facts["crisis_type"].values or []
+        scenarios: list[Scenario] = []
+        for node in data.get("scenarios") or []:
+            where = self.where(path, node, "scenarios")
+            node = self.mapping(node, where, "a scenario")
+            self.keys(node, where, {"crisis_type", "name", "paragraphs", "citation", "quote"}, set())
+            if node["crisis_type"] not in crisis_types:
+                self.fail(f"unknown crisis type {node['crisis_type']!r}", where,
+                          did_you_mean(str(node["crisis_type"]), crisis_types) or one_of(crisis_types))
+            span = node["paragraphs"]
+            if not (isinstance(span, list) and len(span) == 2 and all(isinstance(n, int) for n in span)):
+                self.fail("'paragraphs' must be [first, last]", where)
+            citation = self.citation(node["citation"], where)
+            quote = self.text(node, "quote", where)
+            self.check_quote(quote, citation, where)
+            scenarios.append(Scenario(node["crisis_type"], self.text(node, "name", where), tuple(span),
+                                      citation, quote))
+        return scenarios
+
+    def load_linkage_targets(self) -> dict[str, LinkageTarget]:
+        data = self.read("linkages.yaml", required=False)
+        if data is None:
+            return {}
+        path = self.directory / "linkages.yaml"
+        data = self.mapping(data, str(path), "linkages.yaml")
+        targets: dict[str, LinkageTarget] = {}
+        for node in data.get("linkages") or []:
+            where = self.where(path, node, "linkages")
+            node = self.mapping(node, where, "an entry of linkages")
+            self.keys(node, where, {"slug", "kind", "name", "citation"}, {"quote"})
+            slug = self.text(node, "slug", where)
+            if slug in targets or slug in self.linkage_targets:
+                self.fail(f"linkage target '{slug}' defined twice", where)
+            if node["kind"] not in LINKAGE_KINDS:
+                self.fail(f"unknown linkage kind {node['kind']!r}", where,
+                          did_you_mean(str(node["kind"]), LINKAGE_KINDS) or one_of(LINKAGE_KINDS))
+            citation = self.citation(node["citation"], where)
+            quote = node.get("quote")
+            if quote:
+                self.check_quote(quote, citation, where)
+            targets[slug] = LinkageTarget(slug, node["kind"], self.text(node, "name", where), citation, quote)
+        return targets
+
+    def load_linkages(self, nodes, path: Path, sector_where: str) -> tuple[Linkage, ...]:
+        """A sector's links: each cites the words that state it, or says why it is read without."""
+        if not isinstance(nodes, list):
+            self.fail("'linkages' must be a list of {to, citation, quote | interpretation}", sector_where)
+        linkages: list[Linkage] = []
+        for node in nodes:
+            where = self.where(path, node, "linkage")
+            node = self.mapping(node, where, "a linkage")
+            self.keys(node, where, {"to", "citation"}, {"quote", "interpretation"})
+            slug = node["to"]
+            if slug not in self.linkage_targets:
+                self.fail(f"unknown linkage target '{slug}'", where,
+                          did_you_mean(str(slug), self.linkage_targets) or "declare it in linkages.yaml")
+            if any(link.target.slug == slug for link in linkages):
+                self.fail(f"linkage to '{slug}' listed twice for one sector", where)
+            citation = self.citation(node["citation"], where)
+            quote, interpretation = node.get("quote"), node.get("interpretation")
+            if quote:
+                self.check_quote(quote, citation, where)
+            elif not interpretation:
+                self.fail("a linkage needs a verbatim 'quote', or an 'interpretation' saying why it is "
+                          "read without one", where)
+            linkages.append(Linkage(self.linkage_targets[slug], citation, quote, interpretation))
+        return tuple(linkages)
 
     def load_facts(self) -> dict[str, FactSpec]:
         path = self.directory / "facts.yaml"
@@ -606,10 +795,11 @@ class _Loader:
             where = self.where(cw_path, node, f"link {node.get('id') if isinstance(node, dict) else ''}")
             node = self.mapping(node, where, "a crosswalk link")
             self.keys(node, where, {"id", "from", "to", "relation", "citation", "quote"},
-                      {"interpretation", "note"})
+                      {"interpretation", "note", "rules"})
             if node["from"] not in parent.sector_slugs:
                 self.fail(f"unknown {parent.id} sector '{node['from']}'", where,
                           did_you_mean(node["from"], parent.sector_slugs) or one_of(parent.sector_slugs))
+            carried = self.crosswalk_rules(node, parent, where)
             targets = []
             for target in node["to"] or []:
                 if not isinstance(target, dict) or len(target) != 1:
@@ -623,11 +813,30 @@ class _Loader:
             citation = self.citation(node["citation"], where)
             self.check_quote(node["quote"], citation, where)
             links.append(CrosswalkLink(node["id"], node["from"], targets, node["relation"], citation,
-                                       node["quote"].strip(), node.get("interpretation")))
+                                       node["quote"].strip(), node.get("interpretation"), carried))
         missing = [s for s in parent.sector_slugs if s not in {link.source_sector for link in links}]
         if missing:
             self.fail(f"crosswalk does not account for {parent.id} sector(s): {', '.join(missing)}", str(cw_path))
+        dropped = [r.id for r in parent.rules if r.conclusion.kind == "recommend"
+                   and not any(link.carries(r) for link in links)]
+        if dropped:
+            self.fail(f"no crosswalk link carries {parent.id} rule(s) {', '.join(dropped)}", str(cw_path),
+                      "add them to the 'rules' of a link from their sector")
         return links
+
+    def crosswalk_rules(self, node: dict, parent: Ruleset, where: str) -> tuple[str, ...] | None:
+        """A link's `rules`: parent rule ids, each recommending the link's `from` sector."""
+        if "rules" not in node:
+            return None
+        ids = node["rules"]
+        if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+            self.fail("'rules' must be a non-empty list of rule ids", where)
+        own = [r.id for r in parent.rules if r.conclusion.kind == "recommend" and r.conclusion.target == node["from"]]
+        for rule_id in ids:
+            if rule_id not in own:
+                self.fail(f"{parent.id} rule '{rule_id}' does not recommend {node['from']}", where,
+                          did_you_mean(rule_id, own) or one_of(own))
+        return tuple(ids)
 
     def inherited_rules(self, parent: Ruleset, crosswalk: list[CrosswalkLink]) -> list[Rule]:
         """The parent's scenario rules, with sector recommendations carried through the crosswalk.
@@ -642,7 +851,7 @@ class _Loader:
                 rules.append(replace(rule, origin={"ruleset": parent.id, "rule": rule.id}))
                 continue
             for link in crosswalk:
-                if link.source_sector != rule.conclusion.target:
+                if not link.carries(rule):
                     continue
                 for kind, slug in link.targets:
                     conclusion = Conclusion(

@@ -3,10 +3,12 @@ against the paragraph its rule cites.
 
 The texts were extracted from PDFs and web pages: besides whitespace and line breaks, the
 extraction added markup that is not part of the wording (bold/italic asterisks, footnote
-markers and footnote blocks at page breaks). `normalize` removes exactly those.
+markers and footnote blocks at page breaks, and the HTML tags and entities of the diagram
+legends). `normalize` removes exactly those.
 """
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -16,11 +18,13 @@ _SECTION_HEADING = re.compile(r"^[#*\s]*(Annex(?: [IVX]+)?)[*\s]*$")
 _PARAGRAPH_START = re.compile(r"^\s*(\d{1,3})\.\s+\S")
 _FOOTNOTE_BLOCK = re.compile(r"^\s*(---+|<sup>\d+</sup>.*)\s*$")
 _INLINE_FOOTNOTE = re.compile(r"<sup>\d+</sup>")
+_HTML_TAG = re.compile(r"<[a-zA-Z/][^>]*>")
 
 
 def normalize(text: str) -> str:
     """The wording of a text: markup removed, whitespace collapsed."""
     text = _INLINE_FOOTNOTE.sub("", text)
+    text = html.unescape(_HTML_TAG.sub(" ", text))
     text = text.replace("*", "").replace("\\_", "_")
     return " ".join(text.split())
 

@@ -115,3 +115,63 @@ def test_compare_cli_and_html(tmp_path):
 def test_compare_needs_an_inheriting_ruleset():
     result = CliRunner().invoke(main, ["compare", "examples/libya-2011.yaml", "--ruleset", "2012"])
     assert result.exit_code == 1 and "inherits no older ruleset" in result.stderr
+
+
+def _levels(ruleset, profile):
+    result = assess(ruleset, build_profile(ruleset, profile))
+    return {(r["sector"], r["phase"]): r for r in result["recommendations"]}
+
+
+def test_split_sends_each_sentence_only_to_the_sector_it_names(r2021):
+    """Reading rule 6: MC/2355's "tracking displacement" (para. 15) is displacement tracking, never
+    camp coordination and camp management (para. 35: "IOM does not advocate the establishment of camps")."""
+    sudden = _levels(r2021, {"crisis_type": "sudden_onset_natural", "phase": "during"})
+    assert ("camp_coordination_camp_management", "during") not in sudden or all(
+        j["origin"]["rule"] != "so-during-displacement-tracking"
+        for j in sudden[("camp_coordination_camp_management", "during")]["justifications"] if j.get("origin"))
+    tracking = sudden[("displacement_tracking", "during")]
+    assert "so-during-displacement-tracking" in {j["origin"]["rule"] for j in tracking["justifications"] if j.get("origin")}
+    protracted = _levels(r2021, {"crisis_type": "protracted", "phase": "during"})
+    cccm = protracted[("camp_coordination_camp_management", "during")]
+    assert cccm["level"] == "important"
+    assert "pr-during-camp-management" in {j["origin"]["rule"] for j in cccm["justifications"] if j.get("origin")}
+    carried_to_tracking = {j["origin"]["rule"] for j in protracted.get(("displacement_tracking", "during"), {})
+                           .get("justifications", []) if j.get("origin")}
+    assert "pr-during-camp-management" not in carried_to_tracking
+
+
+def test_disaster_risk_management_is_not_critical_before_every_crisis(r2021):
+    """Para. 29(a)'s "(always)" is scope, not level (reading rule 5)."""
+    for crisis in ("man_made", "health"):
+        before = _levels(r2021, {"crisis_type": crisis, "phase": "before"})
+        entry = before.get(("disaster_risk_management", "before"))
+        assert entry is None or entry["level"] != "critical" or any(
+            j.get("origin") for j in entry["justifications"] if j["level"] == "critical")
+
+
+def test_2021_partners_are_named_with_their_words(r2021):
+    own = {slug: p for slug, p in r2021.partners.items() if slug not in r2021.parent.partners}
+    assert len(own) >= 10
+    assert all(p.citation and p.quote for p in own.values())
+    cited = {p.citation.paragraph for p in own.values()}
+    assert {20, 21, 32} <= cited
+
+
+@pytest.mark.parametrize("old,new,expected", [
+    ("rules: [pr-during-camp-management]", "rules: [pr-during-shelter-nfi]", "does not recommend"),
+    ("rules: [pr-during-camp-management]", "rules: []", "non-empty list"),
+    ("rules: [so-during-displacement-tracking, sl-during-population-tracking]",
+     "rules: [so-during-displacement-tracking]", "no crosswalk link carries mcof-2012 rule(s) sl-during-population-tracking"),
+])
+def test_crosswalk_rule_routing_is_validated(tmp_path, old, new, expected):
+    import shutil
+    from mcof.engine import RulesetError
+    from tests.conftest import ROOT
+    shutil.copytree(ROOT / "rulesets", tmp_path / "rulesets")
+    crosswalk = tmp_path / "rulesets" / "2021" / "crosswalk.yaml"
+    text = crosswalk.read_text()
+    assert old in text
+    crosswalk.write_text(text.replace(old, new, 1))
+    with pytest.raises(RulesetError) as error:
+        load_ruleset(tmp_path / "rulesets" / "2021")
+    assert expected in str(error.value) and "crosswalk.yaml" in str(error.value)

@@ -24,7 +24,7 @@ def test_assess_json_has_the_contract_shape():
     assert data["ruleset"]["id"] == "mini" and len(data["ruleset"]["sha256"]) == 64
     assert data["profile"] == {"crisis_type": ["man_made"], "phase": ["during"], "international_migrants_caught": True}
     rec = data["recommendations"][0]
-    assert set(rec) == {"sector", "phase", "level", "justifications"}
+    assert set(rec) == {"sector", "phase", "level", "justifications", "linkages"}
     assert {"rule", "level", "citation", "quote", "facts"} <= set(rec["justifications"][0])
     assert data["coordination"][0]["partner"] == "country_of_origin"
     assert data["coordination"][0]["justifications"][0]["citation"] == "MC/2355 Annex I, para. 7"

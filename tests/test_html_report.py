@@ -79,6 +79,18 @@ def _j(rule, level, quote, facts, citation=CITE9, interpretation=None):
 
 
 def assessment_2012() -> dict:
+    result = _assessment_2012()
+    for rec in result["recommendations"]:  # every recommendation carries its sector's linkages
+        rec["linkages"] = [LINK_CCCM] if rec["sector"] == "camp_management_displacement_tracking" else []
+    return result
+
+
+LINK_CCCM = {"to": "cccm", "kind": "cluster", "name": "Camp Coordination & Camp Management (CCCM)",
+             "citation": "MC/2355, para. 9",
+             "quote": "IOM is the cluster lead for camp coordination and camp management (CCCM)"}
+
+
+def _assessment_2012() -> dict:
     caught = {"migrants_caught_or_cross_border": True}
     return {
         "tool": {"name": "mcof", "version": "0.1.0"},
@@ -294,7 +306,7 @@ def test_missing_optional_keys_and_unknown_sector():
         "profile": {"crisis_type": "health"},
         "recommendations": [{"sector": "not_in_catalogue", "phase": "after", "level": "recommended",
                              "justifications": [{"rule": "r", "level": "recommended", "citation": "c",
-                                                 "quote": "q", "facts": {}}]}],
+                                                 "quote": "q", "facts": {}}], "linkages": []}],
         "coordination": [],
     }
     html = render_assessment(result, SECTORS_2012)
@@ -326,7 +338,7 @@ def _assessment_b() -> dict:
     b["recommendations"].append(
         {"sector": "counter_trafficking_protection", "phase": "during", "level": "important", "justifications": [
             _j("mm-during-vulnerable", "important", "mechanisms to identify and refer vulnerable persons",
-               {"large_cross_border_movements": True})]})
+               {"large_cross_border_movements": True})], "linkages": []})
     b["recommendations"] = [r for r in b["recommendations"] if r["sector"] != "camp_management_displacement_tracking"]
     b["not_recommended"] = []
     return b
@@ -359,7 +371,8 @@ def _compare(a) -> dict:
     r21["recommendations"] = [{"sector": "movement_assistance", "phase": "during", "level": "critical",
                                "justifications": [_j("a21-movement", "critical", "To provide protection through "
                                                      "the provision of humane and orderly transport assistance",
-                                                     {}, citation="MCOF 2021 Addendum, para. 62")]}]
+                                                     {}, citation="MCOF 2021 Addendum, para. 62")],
+                               "linkages": []}]
     r21["not_recommended"] = []
     return {"profile": a["profile"], "2012": a, "2021": r21, "rows": [
         {"sector_2012": "transport_assistance", "sector_2021": "movement_assistance", "phase": "during",

@@ -21,6 +21,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from ..assessment import PHASE_ORDER, phase_rank
+from ..linkages import by_linkage
 
 __all__ = ["PHASES", "LEVELS", "render_assessment", "render_diff", "render_compare"]
 
@@ -142,6 +143,7 @@ def _catalogue(sectors: list[dict] | None, keys: Iterable[str]) -> list[dict]:
             "number": s.get("number", ""),
             "name": s.get("name") or s.get("slug", ""),
             "objective": s.get("objective") or "",
+            "linkages": s.get("linkages") or [],
         }
         for s in (sectors or [])
     ]
@@ -149,7 +151,7 @@ def _catalogue(sectors: list[dict] | None, keys: Iterable[str]) -> list[dict]:
     for key in keys:
         if key and key not in known:
             known.add(key)
-            rows.append({"slug": key, "number": "", "name": key, "objective": ""})
+            rows.append({"slug": key, "number": "", "name": key, "objective": "", "linkages": []})
     return rows
 
 
@@ -369,7 +371,16 @@ def _assessment_view(result: dict, sectors: list[dict] | None, prefix: str = "")
         ),
         "cross_cutting": _cross_cutting(result, derived),
         "derived_facts": _derived_facts(result, derived),
+        "by_linkage": _by_linkage(result, names),
     }
+
+
+def _by_linkage(result: dict, names: dict[str, str]) -> list[dict]:
+    groups = by_linkage(result)
+    for group in groups:
+        for rec in group["recommendations"]:
+            rec["sector_name"] = names.get(rec["sector"], rec["sector"])
+    return groups
 
 
 def _footer_rulesets(*results: dict) -> list[dict]:
@@ -547,3 +558,26 @@ def _profile_compare(rows_a: list[dict], rows_b: list[dict]) -> list[dict]:
             }
         )
     return out
+
+
+def render_diagrams(diagrams: dict) -> str:
+    """The scenario diagrams (``mcof diagrams --format html``): per scenario a grid and a wheel."""
+    from ..provenance import footer_line
+    from .wheel import short_name, wheel_svg
+    from ..render import condition_label
+    scenarios = []
+    for s in diagrams["scenarios"]:
+        cells = {(c["sector"], c["phase"]): c for c in s["cells"]}
+        rows = [{**sector, "cells": [{**cells[(sector["slug"], p)],
+                                      "conditional": [{**o, "fact_label": condition_label(o["fact"], o["value"])}
+                                                      for o in cells[(sector["slug"], p)]["conditional"]]}
+                                     for p in diagrams["phases"]]}
+                for sector in diagrams["sectors"]]
+        title = f"{s['name']}: sectors of assistance by phase ({diagrams['ruleset']['id']})"
+        scenarios.append({**s, "rows": rows,
+                          "svg": Markup(wheel_svg(s, diagrams["sectors"], diagrams["phases"], title))})
+    view = {**diagrams, "linkage_targets": [{**t, "short": short_name(t["name"])} for t in diagrams["linkage_targets"]]}
+    return _env.get_template("diagrams.html.j2").render(
+        title=f"MCOF scenario diagrams, reconstructed \u2014 {diagrams['ruleset']['title']}",
+        d=view, scenarios=scenarios, phases=diagrams["phases"], provenance=diagrams["provenance"],
+        footer=footer_line(diagrams["provenance"]))

@@ -1,0 +1,40 @@
+"""What produced an output (CONTRACT.md, "Provenance"): the tool, the ruleset and its hash, the
+inputs, the parameters in force, and when. ``SOURCE_DATE_EPOCH`` fixes the time, so identical
+inputs give byte-identical outputs.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .ruleset import Ruleset
+from .version import __version__
+
+SCHEMA_VERSION = "1"
+
+
+def generated_at() -> str:
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    moment = datetime.fromtimestamp(int(epoch), timezone.utc) if epoch and epoch.isdigit() \
+        else datetime.now(timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def file_input(path: str | Path) -> dict:
+    data = Path(path).read_bytes()
+    return {"file": str(path), "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def provenance(ruleset: Ruleset, inputs: list[dict] | None = None, parameters: dict | None = None) -> dict:
+    return {"tool": {"name": "mcof", "version": __version__},
+            "ruleset": {"id": ruleset.id, "sha256": ruleset.sha256},
+            "inputs": inputs or [], "parameters": parameters or {}, "generated_at": generated_at()}
+
+
+def footer_line(record: dict) -> str:
+    """The one-line form every HTML and markdown footer prints."""
+    rs = record["ruleset"]
+    return (f"{record['tool']['name']} {record['tool']['version']} · ruleset {rs['id']} sha256:{rs['sha256']}"
+            f" · generated {record['generated_at']}")
