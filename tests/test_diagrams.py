@@ -121,3 +121,33 @@ def test_short_names_use_the_legends_acronyms():
     assert short_name("Early Recovery") == "Early Recovery"
     assert short_name("Gender-based Violence") == "GBV"
     assert short_name("Security and Peacebuilding Actors") == "SPA"
+
+
+# ---------------------------------------------------------------------------------------------
+# what a person sees: the diagrams page in headless Chromium (skipped without a browser)
+
+try:
+    from tests.browser import chromium
+except ImportError:  # pragma: no cover
+    from browser import chromium  # type: ignore[no-redef]
+
+CHROMIUM = chromium.find_chromium()
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt-get install chromium)")
+
+
+@needs_chromium
+@pytest.mark.parametrize("name", ["2012", "2021"])
+def test_browser_draws_five_grids_and_five_wheels(tmp_path, name):
+    import re
+    ruleset = load_ruleset(name)
+    result = diagrams(ruleset)
+    page = tmp_path / "diagrams.html"
+    page.write_text(render_diagrams(result), encoding="utf-8")
+    dom = chromium.dump_dom(page, CHROMIUM)
+    assert len(re.findall(r'<svg [^>]*class="wheel"', dom)) == 5 and dom.count('<table class="dgrid">') == 5
+    coloured = sum(1 for s in result["scenarios"] for c in s["cells"] if c["level"])
+    assert len(re.findall(r'<path [^>]*data-level="(?:critical|important|recommended)"', dom)) == coloured
+    png = chromium.screenshot(page, tmp_path / "diagrams.png", size="1300,1300", binary=CHROMIUM)
+    assert png.stat().st_size > 50_000  # a drawn page, not a blank one
+    pdf = chromium.print_to_pdf(page, tmp_path / "diagrams.pdf", binary=CHROMIUM)
+    assert pdf.read_bytes().count(b"/Type /Page") - pdf.read_bytes().count(b"/Type /Pages") >= 5  # a scenario a page
