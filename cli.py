@@ -336,6 +336,50 @@ def rules_lint(ruleset, strict, fmt, output):
         raise click.ClickException(f"{len(errors)} lint error(s) in ruleset {loaded.id if loaded else ruleset}")
 
 
+@rules.command("test")
+@ruleset_option()
+@click.option("--coverage", "with_coverage", is_flag=True,
+              help="Also report which rules and conditions the cases (and examples/) exercise.")
+@click.option("--failures", "only_failures", is_flag=True, help="Show only the cases that fail.")
+@format_option(["table", "json"])
+@output_option
+def rules_test(ruleset, with_coverage, only_failures, fmt, output):
+    """Run the ruleset's own test cases (rules/*.test.yaml): each profile under `fires` must
+    fire its rule, each under `does_not_fire` must not.
+
+    Prints pass/fail per case with file:line; exits non-zero when a case fails or a rule lacks
+    a case of either kind. Works on any ruleset directory (--ruleset PATH).
+    """
+    from . import load_ruleset
+    from .engine.render import records_table, to_json
+    from .engine.ruletests import run_tests
+    rs = load_ruleset(ruleset)
+    report = run_tests(rs)
+    data = report.to_dict()
+    if with_coverage:
+        from .engine.coverage import coverage
+        data["coverage"] = {k: v for k, v in coverage(rs, []).items() if k not in ("ruleset", "rules", "examples")}
+    if fmt == "json":
+        emit(to_json(data), output)
+    else:
+        shown = report.failed if only_failures else report.results
+        rows = [{"result": "pass" if r.passed else "FAIL", "rule": r.case.rule, "kind": r.case.kind,
+                 "where": r.case.where, "message": r.message} for r in shown]
+        text = records_table(rows, ["result", "rule", "kind", "where", "message"],
+                             title=f"{rs.id}: {data['passed']} passed, {data['failed']} failed") if rows else ""
+        text += "".join(f"UNTESTED {u['rule']} ({u['where']}): no {' and no '.join(u['missing'])} case\n"
+                        for u in report.untested)
+        if with_coverage:
+            c = data["coverage"]
+            text += (f"coverage: rules fired {c['rules_fired']}/{c['rules_total']}; conditions seen both holding "
+                     f"and failing {c['conditions_both_outcomes']}/{c['conditions_total']}\n")
+        text += f"{data['passed']} passed, {data['failed']} failed, {len(report.untested)} rules untested\n"
+        emit(text, output)
+    if not report.ok:
+        raise click.ClickException(f"{data['failed']} case(s) failed, {len(report.untested)} rule(s) untested "
+                                   f"in {rs.id}")
+
+
 @rules.command("sentences")
 @ruleset_option()
 @click.option("--gaps", "only_gaps", is_flag=True,

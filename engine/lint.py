@@ -12,12 +12,11 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import yaml
-
 from . import conditions as cond
 from .errors import RulesetError
 from .inference import alternatives
 from .ruleset import FactSpec, Rule, Ruleset, load_ruleset
+from .ruletests import load_cases
 from .sentences import split_sentences
 from .sources import normalize
 
@@ -205,14 +204,7 @@ def reading_rule_findings(ruleset: Ruleset, own: list[Rule]) -> list[Finding]:
 
 def rule_test_cases(ruleset: Ruleset) -> list[tuple[str, str, dict, str]]:
     """(rule id, 'fires'|'does_not_fire', profile, file) from the rules' test files."""
-    cases = []
-    for path in sorted((ruleset.directory / "rules").glob("*.test.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for entry in data.get("cases") or []:
-            for kind in ("fires", "does_not_fire"):
-                for profile in entry.get(kind) or []:
-                    cases.append((entry["rule"], kind, profile, str(path)))
-    return cases
+    return [(c.rule, c.kind, c.profile, c.file) for c in load_cases(ruleset)]
 
 
 def tested_rules(ruleset: Ruleset) -> dict[str, set[str]]:

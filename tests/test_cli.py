@@ -96,7 +96,7 @@ def test_no_traceback_from_python_dash_m(tmp_path):
     assert proc.stderr.startswith("Error:") and "malformed YAML" in proc.stderr and "Traceback" not in proc.stderr
 
 
-@pytest.mark.parametrize("command,phrase", [
+HELP_CASES = [
     ([], "Migration Crisis Operational Framework"),
     (["assess"], "--set KEY=VALUE"),
     (["explain"], "which unknown fact would change the answer"),
@@ -111,11 +111,28 @@ def test_no_traceback_from_python_dash_m(tmp_path):
     (["compare"], "under the 2012 framework and the 2021 Addendum"),
     (["crosswalk"], "each link cited and reasoned"),
     (["batch"], "the exit status is 1 when any row failed"),
-])
+    (["diagrams"], "The five Annex I scenario diagrams, reconstructed from the rules"),
+    (["rules", "test"], "Run the ruleset's own test cases"),
+    (["rules", "sentences"], "Every sentence of the paragraphs the ruleset reads"),
+]
+HELP_PHRASES = {" ".join(command): phrase for command, phrase in HELP_CASES}
+
+
+@pytest.mark.parametrize("command,phrase", HELP_CASES)
 def test_help_texts(command, phrase):
     result = run(*command, "--help")
     assert result.exit_code == 0
     assert phrase in " ".join(result.stdout.split())
+
+
+def test_every_command_has_its_help_tested():
+    import click
+    def names(group, prefix=()):
+        for name, command in group.commands.items():
+            yield " ".join((*prefix, name))
+            if isinstance(command, click.Group):
+                yield from names(command, (*prefix, name))
+    assert set(names(main)) - {"rules"} <= set(HELP_PHRASES)
 
 
 def test_assess_does_not_import_heavy_modules():

@@ -3,10 +3,9 @@ rule's own cases (rules/<name>.test.yaml beside each rule file, as semgrep-rules
 from pathlib import Path
 
 import pytest
-import yaml
 
 from mcof.engine import assess, build_profile, load_ruleset
-from mcof.engine.inference import durable_engine
+from mcof.engine.ruletests import check_case, load_cases, run_tests
 from mcof.engine.ruleset import BUILTIN_DIR
 from mcof.engine.sources import normalize
 
@@ -27,19 +26,9 @@ BUILTINS = [name for name in ("2012", "2021") if (BUILTIN_DIR / name / "ruleset.
 
 
 def rule_cases(name):
-    """(rule id, 'fires'|'does_not_fire', profile) from every rules/*.test.yaml of a ruleset."""
-    cases = []
-    for path in sorted((BUILTIN_DIR / name / "rules").glob("*.test.yaml")):
-        for entry in yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]:
-            for kind in ("fires", "does_not_fire"):
-                for index, profile in enumerate(entry.get(kind) or []):
-                    cases.append(pytest.param(name, entry["rule"], kind, profile,
-                                              id=f"{name}:{entry['rule']}:{kind}[{index}]"))
-    return cases
-
-
-def fired_rules(ruleset, profile):
-    return set(durable_engine(ruleset).run(build_profile(ruleset, profile)).fired)
+    """Every case of a ruleset's rules/*.test.yaml, as `mcof rules test` reads them."""
+    return [pytest.param(name, case, id=f"{name}:{case.rule}:{case.kind}:{Path(case.file).name}:{case.line}")
+            for case in load_cases(load_ruleset(name))]
 
 
 @pytest.mark.parametrize("name", BUILTINS)
@@ -86,24 +75,14 @@ def test_contract_facts_exist_as_booleans(name):
 
 @pytest.mark.parametrize("name", BUILTINS)
 def test_every_rule_has_cases_that_fire_it_and_cases_that_must_not(name):
-    ruleset = load_ruleset(name)
-    covered: dict[str, set[str]] = {}
-    for case in rule_cases(name):
-        _, rule_id, kind, _ = case.values
-        covered.setdefault(rule_id, set()).add(kind)
-    own_rules = [r.id for r in ruleset.rules if r.origin is None]
-    assert set(covered) <= set(own_rules), f"cases for unknown rules: {set(covered) - set(own_rules)}"
-    missing = [r for r in own_rules if covered.get(r) != {"fires", "does_not_fire"}]
-    assert not missing, f"rules without both kinds of case: {missing}"
+    report = run_tests(load_ruleset(name))
+    assert not report.untested, report.untested
 
 
-@pytest.mark.parametrize("name,rule_id,kind,profile", [c for n in BUILTINS for c in rule_cases(n)])
-def test_rule_case(name, rule_id, kind, profile):
-    fired = fired_rules(load_ruleset(name), profile)
-    if kind == "fires":
-        assert rule_id in fired, f"{rule_id} did not fire on {profile}"
-    else:
-        assert rule_id not in fired, f"{rule_id} fired on {profile}"
+@pytest.mark.parametrize("name,case", [c for n in BUILTINS for c in rule_cases(n)])
+def test_rule_case(name, case):
+    result = check_case(load_ruleset(name), case)
+    assert result.passed, f"{case.where}: {case.rule} {result.message} on {case.profile}"
 
 
 @pytest.mark.parametrize("name", BUILTINS)
