@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any as AnyValue, Mapping
 
 from . import conditions as cond
-from .inference import Derivation, alternatives, durable_engine, reference_fixed_point
+from .inference import Derivation, alternatives, derive_closure, durable_engine, reference_fixed_point
 from .ruleset import Rule, Ruleset
 from .version import __version__
 
@@ -103,30 +103,14 @@ class FactView:
         return cond.UNKNOWN
 
     def condition(self, condition: cond.Condition) -> str:
-        if isinstance(condition, cond.Leaf):
-            return self.leaf(condition)
-        results = [self.condition(p) for p in condition.parts]
-        if isinstance(condition, cond.All):
-            return cond.FALSE if cond.FALSE in results else cond.UNKNOWN if cond.UNKNOWN in results else cond.TRUE
-        return cond.TRUE if cond.TRUE in results else cond.UNKNOWN if cond.UNKNOWN in results else cond.FALSE
+        return cond.evaluate(condition, self.leaf)
 
 
 def fact_view(ruleset: Ruleset, derivation: Derivation) -> FactView:
     # Optimistic fixed point: every leaf on an unknown input fact counts as holding.
-    possible = set(derivation.derived)
-    changed = True
-    while changed:
-        changed = False
-        for rule in ruleset.rules:
-            c = rule.conclusion
-            if c.kind != "derive" or c.target in possible:
-                continue
-            for alternative in alternatives(rule):
-                if all(_optimistic(ruleset, leaf, derivation.facts, possible) for leaf in alternative):
-                    possible.add(c.target)
-                    changed = True
-                    break
-    return FactView(ruleset, derivation, possible)
+    def holds(alternative: tuple[cond.Leaf, ...], possible: set[str]) -> bool:
+        return all(_optimistic(ruleset, leaf, derivation.facts, possible) for leaf in alternative)
+    return FactView(ruleset, derivation, derive_closure(ruleset, holds, set(derivation.derived)))
 
 
 def _optimistic(ruleset: Ruleset, leaf: cond.Leaf, facts: Mapping, possible: set[str]) -> bool:

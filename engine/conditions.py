@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import product
-from typing import Any as AnyValue, Mapping, Union
+from typing import Any as AnyValue, Callable, Mapping, Union
 
 # operator -> (negated operator, human-readable form)
 OPERATORS: dict[str, tuple[str, str]] = {
@@ -145,11 +145,13 @@ def to_dnf(condition: Condition) -> list[tuple[Leaf, ...]]:
     return unique
 
 
-def evaluate(condition: Condition, facts: Mapping[str, AnyValue]) -> str:
-    """Kleene three-valued logic: held / failed / unknown."""
+def evaluate(condition: Condition, leaf_status: Callable[[Leaf], str]) -> str:
+    """Kleene three-valued logic (held / failed / unknown) over a valuation of the leaves: the
+    one condition evaluator, whatever says what a leaf is (the facts of a profile, or the
+    explanation's view of facts that could still be derived)."""
     if isinstance(condition, Leaf):
-        return condition.evaluate(facts)
-    results = [evaluate(p, facts) for p in condition.parts]
+        return leaf_status(condition)
+    results = [evaluate(p, leaf_status) for p in condition.parts]
     if isinstance(condition, All):
         if FALSE in results:
             return FALSE

@@ -2,7 +2,10 @@
 
 `DurableEngine` is the engine of record: the ruleset compiled into durable-rules, one
 isolated session per profile. `reference_fixed_point` is the same semantics in plain Python;
-explanations use it to ask "what if" cheaply, and the tests prove both agree.
+explanations use it to ask "what if" cheaply. Both, and the vectorized evaluator, run the
+same normalised rules (`alternatives`: each condition in disjunctive normal form over leaves),
+and tests/test_semantics.py proves all three agree on hundreds of generated rulesets.
+`derive_closure` is the one fixed-point loop every part of mcof uses.
 
 What a run produces is a `Derivation`: which rules fired through which of their
 alternatives, and which facts were derived. Assembly into results happens elsewhere, from
@@ -14,7 +17,7 @@ import copy
 import itertools
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any as AnyValue, Mapping
+from typing import Any as AnyValue, Callable, Mapping
 
 from durable import engine as durable
 
@@ -52,17 +55,43 @@ def alternatives(rule: Rule) -> tuple[tuple[cond.Leaf, ...], ...]:
     return _alternatives(rule)
 
 
-def reference_fixed_point(ruleset: Ruleset, profile: Mapping[str, AnyValue]) -> Derivation:
-    derivation = Derivation(facts=dict(profile))
+Holds = Callable[[tuple[cond.Leaf, ...], set[str]], bool]
+
+
+def derive_closure(ruleset: Ruleset, holds: Holds, derived: set[str] | frozenset[str] = frozenset()) -> set[str]:
+    """The one fixed point: derived facts grow until no rule adds one.
+
+    ``holds(alternative, derived)`` says whether a rule alternative holds once the facts in
+    ``derived`` are derived. Every use is this loop with its own ``holds``: evaluation (the
+    reference evaluator), explanation (what could still be derived if unknowns turned out
+    well) and lint (what some profile could derive).
+    """
+    derived = set(derived)
     changed = True
     while changed:
         changed = False
         for rule in ruleset.rules:
-            for index, alternative in enumerate(alternatives(rule)):
-                if all(leaf.evaluate(derivation.facts) == cond.TRUE for leaf in alternative):
-                    derivation.record(rule, index)
-                    if rule.conclusion.kind == "derive" and derivation.derive(rule):
-                        changed = True
+            target = rule.conclusion.target
+            if rule.conclusion.kind == "derive" and target not in derived and \
+                    any(holds(alternative, derived) for alternative in alternatives(rule)):
+                derived.add(target)
+                changed = True
+    return derived
+
+
+def reference_fixed_point(ruleset: Ruleset, profile: Mapping[str, AnyValue]) -> Derivation:
+    """The durable-rules engine's semantics in plain Python (explanations ask "what if" with it)."""
+    def holds(alternative: tuple[cond.Leaf, ...], derived: set[str]) -> bool:
+        return all(leaf.fact in derived if ruleset.facts[leaf.fact].derived
+                   else leaf.evaluate(profile) == cond.TRUE for leaf in alternative)
+
+    derived = derive_closure(ruleset, holds)
+    derivation = Derivation(facts={**profile, **dict.fromkeys(sorted(derived), True)},
+                            derived=dict.fromkeys(sorted(derived), True))
+    for rule in ruleset.rules:
+        for index, alternative in enumerate(alternatives(rule)):
+            if holds(alternative, derived):
+                derivation.record(rule, index)
     return derivation
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import conditions as cond
 from .errors import RulesetError
-from .inference import alternatives
+from .inference import alternatives, derive_closure
 from .ruleset import FactSpec, Rule, Ruleset, load_ruleset
 from .ruletests import load_cases
 from .sentences import split_sentences
@@ -68,16 +68,8 @@ def lint(ruleset_name: str | Path) -> tuple[Ruleset | None, list[Finding]]:
     findings: list[Finding] = []
     own = [r for r in ruleset.rules if r.origin is None]
 
-    # rules that can never fire (fixed point over derivable facts)
-    derivable: set[str] = set()
-    changed = True
-    while changed:
-        changed = False
-        for rule in ruleset.rules:
-            if rule.conclusion.kind == "derive" and rule.conclusion.target not in derivable and any(
-                    satisfiable(alt, ruleset.facts, derivable) is None for alt in alternatives(rule)):
-                derivable.add(rule.conclusion.target)
-                changed = True
+    # rules that can never fire (fixed point over the facts some profile could derive)
+    derivable = derive_closure(ruleset, lambda alt, derived: satisfiable(alt, ruleset.facts, derived) is None)
     for rule in own:
         reasons = [satisfiable(alt, ruleset.facts, derivable) for alt in alternatives(rule)]
         if all(reasons):

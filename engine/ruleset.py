@@ -880,10 +880,16 @@ class _Loader:
                 spec = self.facts[leaf.fact]
                 if spec.derived and leaf.fact not in derivable:
                     self.fail(f"reads derived fact '{leaf.fact}', which no rule derives", rule.where)
-                if spec.derived and leaf.op not in ("is", "equals", "in", "gt", "gte", "lt", "lte"):
-                    # A derived fact is only ever asserted, never denied: "not derived" is not "false".
-                    self.fail(f"negates derived fact '{leaf.fact}'", rule.where,
-                              "derived facts can only be required, not excluded")
+                if spec.derived and not is_flag_test(leaf):
+                    # A derived fact is a flag, only ever asserted: "not derived" is not "false",
+                    # and durable-rules could not see an absence mid-cascade anyway (notes).
+                    self.fail(f"tests derived fact '{leaf.fact}' with '{leaf.describe()}'", rule.where,
+                              f"a derived fact can only be required: write {{fact: {leaf.fact}, is: true}}")
+
+
+def is_flag_test(leaf: cond.Leaf) -> bool:
+    """The one test a derived fact admits, after `not` is pushed to the leaves: `is: true`."""
+    return leaf.op == "is" and leaf.value is True
 
 
 def content_hash(files: list[Path], root: Path) -> str:

@@ -17,7 +17,7 @@ import numpy as np
 
 from . import conditions as cond
 from .inference import Derivation, alternatives
-from .ruleset import FactSpec, Ruleset
+from .ruleset import FactSpec, Ruleset, is_flag_test
 
 NO_LEVEL = 255  # level code for "not recommended"
 _NUMERIC = {"equals": np.equal, "not_equals": np.not_equal, "gt": np.greater, "gte": np.greater_equal,
@@ -134,7 +134,8 @@ def evaluate(ruleset: Ruleset, columns: Columns) -> Evaluation:
 
     def mask(leaf: cond.Leaf) -> np.ndarray:
         if facts[leaf.fact].derived:
-            return derived[leaf.fact]  # derived facts are flags: `is: true` is the only test
+            assert is_flag_test(leaf), leaf  # the loader admits no other test of a derived fact
+            return derived[leaf.fact]
         if leaf not in input_masks:
             input_masks[leaf] = _leaf_mask(facts[leaf.fact], leaf, columns.data[leaf.fact])
         return input_masks[leaf]
