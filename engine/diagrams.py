@@ -74,7 +74,8 @@ def diagrams(ruleset: Ruleset, crisis_types: list[str] | None = None) -> dict:
         "phases": list(PHASE_ORDER),
         "levels": list(ruleset.levels),
         "sectors": [s.to_dict() for s in ruleset.sectors],
-        "linkage_targets": [{"to": t.slug, "kind": t.kind, "name": t.name} for t in ruleset.linkage_targets.values()],
+        "linkage_targets": [{"to": t.slug, "kind": t.kind, "name": t.name, "short": t.short}
+                            for t in ruleset.linkage_targets.values()],
         "scenarios": [scenario_diagram(ruleset, s) for s in chosen],
         "method": ("base: only crisis_type and phase known (all three phases); conditional: one further "
                    "input fact set to one of its values adds or raises the cell; combinations of two or "

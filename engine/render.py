@@ -9,6 +9,7 @@ import io
 import json
 from typing import Any as AnyValue, Iterable
 
+
 LEVEL_MARK = {"critical": "●●●", "important": "●● ", "recommended": "●  "}
 LEVEL_STYLE = {"critical": "bold white on red", "important": "bold black on yellow",
                "recommended": "black on bright_cyan"}
@@ -55,21 +56,20 @@ def assessment_table(result: dict, sectors: dict[str, str], *, color: bool = Fal
     console, buffer = _console(width, color)
     profile = ", ".join(f"{k}={fmt_value(v)}" for k, v in result["profile"].items())
     console.print(f"[bold]Profile[/bold]: {profile}", markup=True)
+    # A summary that fits a terminal: quotes and citations are in markdown, html, json and explain.
     table = Table(title="Sectors of assistance", show_lines=False)
     table.add_column("Phase", no_wrap=True)
     table.add_column("Level", no_wrap=True)
     table.add_column("Sector", overflow="fold")
-    table.add_column("Rules", overflow="fold")  # one rule id per line
-    table.add_column("Citations", overflow="fold")
+    table.add_column("Rules", no_wrap=True)  # one rule id per line, never broken
     table.add_column("Links to", overflow="fold")
     previous = None
     for rec in result["recommendations"]:
         phase = rec["phase"] if rec["phase"] != previous else ""
         previous = rec["phase"]
         rules = "\n".join(j["rule"] for j in rec["justifications"])
-        citations = "\n".join(dict.fromkeys(j["citation"] for j in rec["justifications"]))
         table.add_row(phase, _level_text(rec["level"], color), sectors.get(rec["sector"], rec["sector"]),
-                      rules, citations, "\n".join(link["to"] for link in rec["linkages"]))
+                      rules, ", ".join(link["short"] for link in rec["linkages"]))
     if result["recommendations"]:
         console.print(table)
     else:
@@ -103,7 +103,8 @@ def assessment_table(result: dict, sectors: dict[str, str], *, color: bool = Fal
     for line in hints:
         console.print("  " + line)
     console.print(f"[dim]{_footer(result)}[/dim]", markup=True)
-    console.print("Why a sector is or is not recommended: mcof explain PROFILE --sector SLUG")
+    console.print("Quotes and citations: --format markdown|html|json; why a sector is or is not recommended: "
+                  "mcof explain PROFILE --sector SLUG")
     return buffer.getvalue()
 
 

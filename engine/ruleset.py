@@ -47,6 +47,7 @@ class LinkageTarget:
     slug: str
     kind: str                       # one of LINKAGE_KINDS
     name: str
+    short: str                      # the label where space is short (the wheel, terminal tables)
     citation: Citation
     quote: str | None = None
 
@@ -60,7 +61,7 @@ class Linkage:
     interpretation: str | None
 
     def to_dict(self) -> dict:
-        data = {"to": self.target.slug, "kind": self.target.kind, "name": self.target.name,
+        data = {"to": self.target.slug, "kind": self.target.kind, "name": self.target.name, "short": self.target.short,
                 "citation": str(self.citation), "quote": " ".join(self.quote.split()) if self.quote else None}
         if self.interpretation:
             data["interpretation"] = " ".join(self.interpretation.split())
@@ -555,7 +556,7 @@ class _Loader:
         for node in data.get("linkages") or []:
             where = self.where(path, node, "linkages")
             node = self.mapping(node, where, "an entry of linkages")
-            self.keys(node, where, {"slug", "kind", "name", "citation"}, {"quote"})
+            self.keys(node, where, {"slug", "kind", "name", "short", "citation"}, {"quote"})
             slug = self.text(node, "slug", where)
             if slug in targets or slug in self.linkage_targets:
                 self.fail(f"linkage target '{slug}' defined twice", where)
@@ -566,7 +567,8 @@ class _Loader:
             quote = node.get("quote")
             if quote:
                 self.check_quote(quote, citation, where)
-            targets[slug] = LinkageTarget(slug, node["kind"], self.text(node, "name", where), citation, quote)
+            targets[slug] = LinkageTarget(slug, node["kind"], self.text(node, "name", where),
+                                          self.text(node, "short", where), citation, quote)
         return targets
 
     def load_linkages(self, nodes, path: Path, sector_where: str) -> tuple[Linkage, ...]:

@@ -8,7 +8,6 @@ from mcof import assess, build_profile, load_ruleset
 from mcof.cli import main
 from mcof.engine.diagrams import diagrams
 from mcof.engine.report.html import render_diagrams
-from mcof.engine.report.wheel import short_name
 
 PHASES = ["before", "during", "after"]
 
@@ -111,16 +110,15 @@ def test_html_has_a_grid_and_a_wheel_per_scenario(built):
                 assert f'data-sector="{cell["sector"]}" data-phase="{cell["phase"]}" data-level="{cell["level"]}"' in html
     for sector in ruleset.sectors:
         for link in sector.linkages:
-            assert f">{short_name(link.target.name)}</text>" in html.replace("&amp;", "&")
+            assert f">{link.target.short}</text>" in html.replace("&amp;", "&")
     assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
 
 
-def test_short_names_use_the_legends_acronyms():
-    assert short_name("Camp Coordination & Camp Management (CCCM)") == "CCCM"
-    assert short_name("Refugee Regime (UNHCR)") == "UNHCR"
-    assert short_name("Early Recovery") == "Early Recovery"
-    assert short_name("Gender-based Violence") == "GBV"
-    assert short_name("Security and Peacebuilding Actors") == "SPA"
+def test_every_linkage_target_has_a_short_label_the_legend_explains():
+    result = diagrams(load_ruleset("2012"), ["health"])
+    html = render_diagrams(result)
+    for target in result["linkage_targets"]:
+        assert target["short"] and f"<strong>{target['short']}</strong> {target['name']}" in html.replace("&amp;", "&")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -85,7 +85,7 @@ def assessment_2012() -> dict:
     return result
 
 
-LINK_CCCM = {"to": "cccm", "kind": "cluster", "name": "Camp Coordination & Camp Management (CCCM)",
+LINK_CCCM = {"to": "cccm", "kind": "cluster", "name": "Camp Coordination & Camp Management (CCCM)", "short": "CCCM",
              "citation": "MC/2355, para. 9",
              "quote": "IOM is the cluster lead for camp coordination and camp management (CCCM)"}
 

@@ -563,7 +563,7 @@ def _profile_compare(rows_a: list[dict], rows_b: list[dict]) -> list[dict]:
 def render_diagrams(diagrams: dict) -> str:
     """The scenario diagrams (``mcof diagrams --format html``): per scenario a grid and a wheel."""
     from ..provenance import footer_line
-    from .wheel import short_name, wheel_svg
+    from .wheel import wheel_svg
     from ..render import condition_label
     scenarios = []
     for s in diagrams["scenarios"]:
@@ -576,7 +576,7 @@ def render_diagrams(diagrams: dict) -> str:
         title = f"{s['name']}: sectors of assistance by phase ({diagrams['ruleset']['id']})"
         scenarios.append({**s, "rows": rows,
                           "svg": Markup(wheel_svg(s, diagrams["sectors"], diagrams["phases"], title))})
-    view = {**diagrams, "linkage_targets": [{**t, "short": short_name(t["name"])} for t in diagrams["linkage_targets"]]}
+    view = diagrams
     return _env.get_template("diagrams.html.j2").render(
         title=f"MCOF scenario diagrams, reconstructed \u2014 {diagrams['ruleset']['title']}",
         d=view, scenarios=scenarios, phases=diagrams["phases"], provenance=diagrams["provenance"],

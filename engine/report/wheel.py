@@ -8,8 +8,8 @@ SVG keeps the report self-contained under its Content-Security-Policy.
 from __future__ import annotations
 
 import math
-import re
 from html import escape
+
 
 LEVEL_FILL = {"critical": "#8e1b1b", "important": "#e8804f", "recommended": "#fbe3c6"}
 LEVEL_INK = {"critical": "#ffffff", "important": "#111111", "recommended": "#111111"}
@@ -31,19 +31,6 @@ def _segment(r1: float, r2: float, a1: float, a2: float) -> str:
     (x3, y3), (x4, y4) = _point(r1, a2), _point(r1, a1)
     return (f"M{x1:.1f},{y1:.1f} A{r2:.0f},{r2:.0f} 0 0 1 {x2:.1f},{y2:.1f} "
             f"L{x3:.1f},{y3:.1f} A{r1:.0f},{r1:.0f} 0 0 0 {x4:.1f},{y4:.1f} Z")
-
-
-def short_name(name: str) -> str:
-    """The label on the wheel's outer ring, explained by the legend below the diagrams:
-    'Camp Coordination & Camp Management (CCCM)' -> 'CCCM' (the legend's own acronym), short
-    names unchanged, longer ones by initials ('Gender-based Violence' -> 'GBV')."""
-    acronym = re.search(r"\(([^)]+)\)\s*$", name)
-    if acronym:
-        return acronym.group(1)
-    if len(name) <= 16:
-        return name
-    words = [w for w in re.split(r"[\s,&-]+", name) if w and w.lower() not in {"and", "of"}]
-    return "".join(w[0].upper() for w in words)
 
 
 def _hatches() -> str:
@@ -95,7 +82,7 @@ def wheel_svg(diagram: dict, sectors: list[dict], phases: list[str], title: str)
             parts.append(f'<text x="{x:.1f}" y="{y:.1f}" class="link link-{link["kind"]}" text-anchor="{anchor}" '
                          f'dominant-baseline="central" transform="rotate({rotation:.1f} {x:.1f} {y:.1f})">'
                          f'<title>{escape(link["name"])} ({link["kind"]}): {escape(link["citation"])}</title>'
-                         f'{escape(short_name(link["name"]))}</text>')
+                         f'{escape(link["short"])}</text>')
     for ring, phase in enumerate(phases):
         x, y = _point(RING_INNER + ring * RING_WIDTH + 4, 0)
         parts.append(f'<text x="{x + 3:.1f}" y="{y + 9:.1f}" class="ring">{phase}</text>')
