@@ -176,9 +176,7 @@ def reading_rule_findings(ruleset: Ruleset, own: list[Rule]) -> list[Finding]:
     findings = []
     for rule in own:
         if rule.departs_from:
-            findings.append(Finding("note", "departure", f"rule {rule.id} departs from reading rule(s) "
-                                    f"{', '.join(map(str, rule.departs_from))}: {_departure_reason(rule)}",
-                                    rule.where))
+            findings.append(Finding("note", "departure", f"rule {rule.id}: {_departure_reason(rule)}", rule.where))
         extra = _facts_from_elsewhere(ruleset, rule)
         if (extra and not CONDITIONAL.search(rule.quote_text) and not CONDITIONAL.search(_opening_clause(ruleset, rule))
                 and 1 not in rule.departs_from):

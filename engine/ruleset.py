@@ -299,15 +299,31 @@ def resolve_ruleset_path(name_or_path: str | Path) -> Path:
     return path
 
 
-_CACHE: dict[Path, Ruleset] = {}
+# directory -> (ruleset, the stat of every file it was read from): reused while no file changed
+_CACHE: dict[Path, tuple[Ruleset, tuple]] = {}
+
+
+def _stamp(files: list[Path]) -> tuple:
+    try:
+        return tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+    except OSError:
+        return ()
 
 
 def load_ruleset(name_or_path: str | Path = "2012") -> Ruleset:
-    """Load and validate a ruleset (built-in name or directory). Cached per process."""
+    """Load and validate a ruleset (built-in name or directory). Cached per process, and read
+    again when one of its files has changed (or a new file would be read: rules/ is listed)."""
     directory = resolve_ruleset_path(name_or_path).resolve()
-    if directory not in _CACHE:
-        _CACHE[directory] = _Loader(directory).load()
-    return _CACHE[directory]
+    cached = _CACHE.get(directory)
+    if cached is None or _stamp(_watched(cached[0])) != cached[1]:
+        ruleset = _Loader(directory).load()
+        _CACHE[directory] = (ruleset, _stamp(_watched(ruleset)))
+    return _CACHE[directory][0]
+
+
+def _watched(ruleset: Ruleset) -> list[Path]:
+    """The files a ruleset was read from, and the directories whose listing decides which."""
+    return [*ruleset.files, ruleset.directory, ruleset.directory / "rules"]
 
 
 class _Loader:

@@ -54,3 +54,12 @@ def test_error_names_the_line_of_the_rule(mini_copy):
 def test_missing_ruleset_directory():
     with pytest.raises(RulesetError, match="use 2012 or 2021"):
         load_ruleset("/nonexistent/ruleset")
+
+
+def test_a_changed_ruleset_is_read_again(mini_copy):
+    first = load_ruleset(mini_copy)
+    assert load_ruleset(mini_copy) is first  # unchanged: the cached one
+    corrupt(mini_copy, "sectors.yaml", "name: Transport\n", "name: Transport Assistance\n")
+    assert load_ruleset(mini_copy).sector("transport_assistance").name == "Transport Assistance"
+    (mini_copy / "rules" / "extra.yaml").write_text("rules: []\n")  # a new file is noticed too
+    assert str(mini_copy / "rules" / "extra.yaml") in map(str, load_ruleset(mini_copy).files)

@@ -104,3 +104,34 @@ def test_coverage_reports_rules_never_fired(tmp_path):
     data = json.loads(result.stdout)
     assert data["profiles"] == 1  # the mini ruleset has no test files
     assert data["never_fired"] == ["transport-during"]
+
+
+def test_lint_reads_the_reading_rules(mini_copy):
+    """Reading rules 1-2 (a condition with no words for it), 5 (a scope word as level), 7 (departures listed)."""
+    _, findings = lint(mini_copy)
+    by_check = {}
+    for f in findings:
+        by_check.setdefault(f.check, []).append(f)
+    # transport-during-critical reads border_pressure, derived from another sentence of para. 9
+    assert any("transport-during-critical reads border_pressure" in f.message
+               for f in by_check["condition-not-in-sentence"])
+    # border-during reads it too, but its own sentence is the one border_pressure is derived from? no:
+    # its quote is the clause after the "if", so only a rule whose words state no condition is flagged
+    assert all(f.severity == "warning" for f in by_check["condition-not-in-sentence"])
+    scope = by_check["scope-word-as-level"]
+    assert scope[0].severity == "error" and "communications-chain" in scope[0].message
+    assert "departure" not in by_check
+    corrupt(mini_copy, "rules/mini.yaml", "    interpretation: test chain",
+            "    interpretation: 'Departs from reading rule 5: the test needs it.'")
+    _, findings = lint(mini_copy)
+    notes = [f for f in findings if f.check == "departure"]
+    assert notes and notes[0].severity == "note" and "Departs from reading rule 5: the test needs it." in notes[0].message
+    assert not [f for f in findings if f.check == "scope-word-as-level"]  # a declared departure is listed, not an error
+
+
+@pytest.mark.parametrize("name", ["2012", "2021"])
+def test_builtin_departures_are_listed(name):
+    ruleset, findings = lint(name)
+    listed = {f.message.split(":")[0].removeprefix("rule ") for f in findings if f.check == "departure"}
+    assert listed == {r.id for r in ruleset.rules if r.origin is None and r.departs_from}
+    assert listed, "the documented departures (docs/interpretations-*.md) are listed"
