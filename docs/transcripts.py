@@ -17,12 +17,15 @@ from __future__ import annotations
 import os
 import shlex
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = ["README.md", "docs/batch.md"]
 ENVIRONMENT = {"SOURCE_DATE_EPOCH": "1764547200", "COLUMNS": "120", "NO_COLOR": "1"}
 COG_ARGS = ["-I", str(Path(__file__).parent), "-p", "from transcripts import transcript"]
+# "{scratch}" in a command is a throw-away directory for its output files, shown as "".
+SCRATCH = tempfile.mkdtemp(prefix="mcof-transcripts-") + os.sep
 
 
 def run(command: str) -> tuple[int, str]:
@@ -30,7 +33,7 @@ def run(command: str) -> tuple[int, str]:
     from click.testing import CliRunner
 
     from mcof.cli import main
-    words = shlex.split(command)
+    words = shlex.split(command.replace("{scratch}", SCRATCH))
     if words[0] != "mcof":
         raise ValueError(f"a transcript runs mcof, not {words[0]!r}")
     here = os.getcwd()
@@ -39,14 +42,26 @@ def run(command: str) -> tuple[int, str]:
         result = CliRunner().invoke(main, words[1:], env=ENVIRONMENT, prog_name="mcof", catch_exceptions=False)
     finally:
         os.chdir(here)
-    return result.exit_code, result.output
+    return result.exit_code, _portable(result.output)
 
 
-def transcript(command: str, *, head: int | None = None, show: str | None = None) -> None:
+def _portable(output: str) -> str:
+    """Paths as a reader's checkout shows them, whether mcof is installed or editable."""
+    from mcof.engine.resources import bundled
+    for prefix in (SCRATCH, str(bundled()) + os.sep, str(ROOT) + os.sep):
+        output = output.replace(prefix, "")
+    return output
+
+
+def transcript(command: str, *, head: int | None = None, show: str | None = None,
+               replace: dict[str, str] | None = None) -> None:
     """Write ``$ command`` and its output as a fenced block; ``head`` keeps the first lines and
-    says how many were trimmed; ``show`` is how the command is printed (long ones wrapped)."""
+    says how many were trimmed; ``show`` is how the command is printed (long ones wrapped);
+    ``replace`` rewrites text of the output (a temporary directory shown as the user would)."""
     import cog
     status, output = run(command)
+    for old, new in (replace or {}).items():
+        output = output.replace(old, new)
     lines = output.rstrip("\n").splitlines()
     if head is not None and len(lines) > head:
         trimmed = len(lines) - head

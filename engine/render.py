@@ -88,9 +88,9 @@ def assessment_table(result: dict, sectors: dict[str, str], *, color: bool = Fal
         for column in ("Phase", "Partner", "Rules", "Citations"):
             coordination.add_column(column, overflow="fold")
         for item in result["coordination"]:
-            coordination.add_row(item["phase"], item.get("partner_name", item["partner"]),
-                                 ", ".join(j["rule"] for j in item["justifications"]),
-                                 "; ".join(dict.fromkeys(j["citation"] for j in item["justifications"])))
+            coordination.add_row(item["phase"], item["partner_name"],
+                                 "\n".join(j["rule"] for j in item["justifications"]),
+                                 "\n".join(dict.fromkeys(j["citation"] for j in item["justifications"])))
         console.print(coordination)
     if result.get("cross_cutting"):
         console.print("Cross-cutting issues: " + ", ".join(i.get("name", i["issue"]) for i in result["cross_cutting"]))
