@@ -97,3 +97,26 @@ def test_each_annex_scenario_names_its_unconditional_sectors(crisis, phase):
     ruleset = load_ruleset("2012")
     result = assess(ruleset, build_profile(ruleset, {"crisis_type": crisis, "phase": phase}))
     assert SCENARIO_SECTORS_2012[(crisis, phase)] <= {r["sector"] for r in result["recommendations"]}
+
+
+def test_transport_is_critical_on_man_made_during_alone():
+    """Para. 9, with no "if": "Transportation assistance can also be a critical life-saving
+    protection activity for those caught in a crisis" (the fidelity issue's first defect)."""
+    result = CliRunner().invoke(main, ["assess", "--ruleset", "2012", "--set", "crisis_type=man_made",
+                                       "--set", "phase=during", "--format", "json"])
+    data = json.loads(result.stdout)
+    transport = next(r for r in data["recommendations"] if r["sector"] == "transport_assistance")
+    assert transport["level"] == "critical"
+    quotes = {j["quote"] for j in transport["justifications"] if j["citation"] == "MC/2355 Annex I, para. 9"}
+    assert any(q.startswith("Transportation assistance can also be a critical life-saving protection activity")
+               for q in quotes)
+
+
+@pytest.mark.parametrize("ruleset", ["2012", "2021"])
+def test_country_in_crisis_in_every_phase_of_every_scenario(ruleset):
+    rs = load_ruleset(ruleset)
+    for crisis in rs.facts["crisis_type"].values:
+        for phase in rs.facts["phase"].values:
+            result = assess(rs, build_profile(rs, {"crisis_type": crisis, "phase": phase}))
+            assert "country_in_crisis" in {c["partner"] for c in result["coordination"] if c["phase"] == phase}, \
+                (crisis, phase)
