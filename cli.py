@@ -16,6 +16,9 @@ FORMATS = ["table", "json", "markdown"]
 class McofGroup(click.Group):
     """Turns every mcof error into one `Error:` line and a non-zero exit, never a traceback."""
 
+    command_class = None  # set below: every command is an McofCommand (format from --output)
+    group_class = type  # subgroups are McofGroups too
+
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
@@ -43,8 +46,41 @@ def format_option(formats=FORMATS, default="table"):
                         help="Output format.")
 
 
-output_option = click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
-                             help="Write to FILE instead of standard output (written whole or not at all).")
+# An output file's extension picks the format unless --format says otherwise.
+FORMAT_OF_EXTENSION = {".json": "json", ".md": "markdown", ".markdown": "markdown", ".html": "html",
+                       ".htm": "html", ".txt": "table"}
+
+
+def format_from_output(ctx: click.Context) -> None:
+    """`-o report.html` writes HTML; `--format json -o report.html` is refused, not obeyed.
+    Run once every parameter is parsed (click parses them in command-line order)."""
+    output, fmt = ctx.params.get("output"), ctx.params.get("fmt")
+    implied = FORMAT_OF_EXTENSION.get(Path(output).suffix.lower()) if output and fmt else None
+    if implied is None or implied == fmt:
+        return
+    allowed = next(p.type.choices for p in ctx.command.params if p.name == "fmt")
+    if ctx.get_parameter_source("fmt") is click.core.ParameterSource.COMMANDLINE:
+        raise click.UsageError(f"--format {fmt} contradicts --output {output} ({implied}): "
+                               "drop one, or give the file a matching extension", ctx)
+    if implied not in allowed:
+        raise click.UsageError(f"--output {output}: this command writes {', '.join(allowed)}, not {implied}; "
+                               "choose another extension or give --format", ctx)
+    ctx.params["fmt"] = implied
+
+
+class McofCommand(click.Command):
+    def invoke(self, ctx: click.Context):
+        format_from_output(ctx)
+        return super().invoke(ctx)
+
+
+McofGroup.command_class = McofCommand
+
+
+output_option = click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
+    help="Write to FILE instead of standard output (written whole or not at all); its extension "
+         "(.json, .md, .html, .txt) picks the format unless --format is given.")
 set_option = click.option("--set", "-s", "assignments", multiple=True, metavar="KEY=VALUE",
                           help="Set or override one fact (booleans true/false; lists comma-separated). Repeatable.")
 
@@ -108,8 +144,9 @@ def assess(profile, assignments, ruleset, fmt, by_linkage, output):
     sector links to, coordination partners, and which unknown facts would change the result.
     """
     from . import assess as run_assessment
+    from .engine.provenance import profile_inputs, with_provenance
     rs, facts = load_profile(ruleset, profile, assignments)
-    result = run_assessment(rs, facts)
+    result = with_provenance(run_assessment(rs, facts), rs, profile_inputs(profile, assignments))
     if by_linkage and fmt != "html":
         from .engine.linkages import by_linkage as group_by_linkage
         groups = group_by_linkage(result, list(rs.linkage_targets))
@@ -158,7 +195,9 @@ def explain(profile, sector, modality, assignments, ruleset, fmt, output):
         raise ProfileError(f"unknown {option[2:]} '{target}' in ruleset {rs.id}", where=option,
                            hint=did_you_mean(target, known) or ("list them with `mcof sectors`" if sector
                                                                 else f"ruleset {rs.id} has no modalities"))
-    result = run_explain(rs, facts, target, kind)
+    from .engine.provenance import profile_inputs, with_provenance
+    result = with_provenance(run_explain(rs, facts, target, kind), rs, profile_inputs(profile, assignments),
+                             {"target": target, "kind": "sector" if sector else "modality"})
     from .engine.render import explain_text, to_json
     emit(to_json(result) if fmt == "json" else explain_text(result, markdown=fmt == "markdown"), output)
 

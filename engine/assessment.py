@@ -6,7 +6,9 @@ leads back to input facts), and the sectors *not* recommended with the reasons.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any as AnyValue, Mapping
 
 from . import conditions as cond
@@ -33,12 +35,19 @@ def justification(ruleset: Ruleset, rule: Rule, derivation: Derivation) -> dict:
         entry["level"] = rule.conclusion.level
     entry.update({"citation": str(rule.citation), "quote": rule.quote_text,
                   "facts": {name: read[name] for name in sorted(read)},
-                  "derived_facts": sorted(n for n in read if ruleset.facts[n].derived)})
+                  "derived_facts": sorted(n for n in read if ruleset.facts[n].derived),
+                  "source": rule_source(ruleset, rule)})
     if rule.interpretation:
         entry["interpretation"] = rule.interpretation_text
     if rule.origin:
         entry["origin"] = rule.origin
     return entry
+
+
+def rule_source(ruleset: Ruleset, rule: Rule) -> dict:
+    """Where the rule is written, relative to the folder holding the ruleset (so the same
+    ruleset gives the same output on every machine): an inherited rule names its 2012 file."""
+    return {"file": Path(os.path.relpath(rule.source_file, ruleset.directory.parent)).as_posix(), "line": rule.line}
 
 
 def _sort_justifications(ruleset: Ruleset, entries: list[dict]) -> list[dict]:

@@ -33,6 +33,19 @@ def provenance(ruleset: Ruleset, inputs: list[dict] | None = None, parameters: d
             "inputs": inputs or [], "parameters": parameters or {}, "generated_at": generated_at()}
 
 
+def profile_inputs(profile_path: str | None, assignments) -> list[dict]:
+    """A profile's inputs as provenance names them: the file with its sha256, and the --set overrides."""
+    inputs = [file_input(profile_path)] if profile_path and profile_path != "-" else []
+    if assignments:
+        inputs.append({"set": list(assignments)})
+    return inputs
+
+
+def with_provenance(result: dict, ruleset: Ruleset, inputs: list[dict], parameters: dict | None = None) -> dict:
+    """The result with its schema version and what produced it (the JSON's first keys)."""
+    return {"schema_version": SCHEMA_VERSION, "provenance": provenance(ruleset, inputs, parameters), **result}
+
+
 def footer_line(record: dict) -> str:
     """The one-line form every HTML and markdown footer prints."""
     rs = record["ruleset"]

@@ -154,3 +154,53 @@ def test_binary_batch_input_is_a_clean_error(tmp_path):
     binary.write_bytes(b"\x7fELF\x00\x01\x02" * 100)
     result = run("batch", str(binary), "--output", str(tmp_path / "out.csv"))
     assert result.exit_code == 1 and "not a text table" in result.stderr
+
+
+def test_output_extension_picks_the_format(tmp_path):
+    html = tmp_path / "report.html"
+    assert run("assess", "examples/libya-2011.yaml", "--output", str(html)).exit_code == 0
+    assert html.read_text().startswith("<!DOCTYPE html>")
+    data = tmp_path / "r.json"
+    assert run("assess", "--set", "crisis_type=health", "--set", "phase=during", "-o", str(data)).exit_code == 0
+    assert json.loads(data.read_text())["recommendations"]
+    assert run("diagrams", "-o", str(tmp_path / "d.md")).exit_code == 0
+    assert (tmp_path / "d.md").read_text().startswith("## Man-made disaster")
+
+
+def test_output_extension_contradicting_format_is_refused(tmp_path):
+    result = CliRunner().invoke(main, ["assess", "examples/libya-2011.yaml", "--format", "json",
+                                       "--output", str(tmp_path / "r.html")])
+    assert result.exit_code == 2 and "--format json contradicts --output" in result.stderr
+    assert not (tmp_path / "r.html").exists()
+    result = CliRunner().invoke(main, ["rules", "test", "--output", str(tmp_path / "t.html")])
+    assert result.exit_code == 2 and "this command writes table, json, not html" in result.stderr
+
+
+def test_json_outputs_carry_provenance(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764547200")
+    profile = ROOT / "examples" / "libya-2011.yaml"
+    first = run("assess", str(profile), "--set", "acute_humanitarian_needs=false", "--format", "json").stdout
+    data = json.loads(first)
+    assert data["schema_version"] == "1"
+    record = data["provenance"]
+    assert record["tool"]["name"] == "mcof" and record["ruleset"] == {"id": "mcof-2012", "sha256": data["ruleset"]["sha256"]}
+    import hashlib
+    assert record["inputs"][0] == {"file": str(profile), "sha256": hashlib.sha256(profile.read_bytes()).hexdigest()}
+    assert record["inputs"][1] == {"set": ["acute_humanitarian_needs=false"]}
+    assert record["generated_at"] == "2025-12-01T00:00:00Z"
+    again = run("assess", str(profile), "--set", "acute_humanitarian_needs=false", "--format", "json").stdout
+    assert again == first  # SOURCE_DATE_EPOCH: identical inputs, byte-identical output
+    explained = json.loads(run("explain", str(profile), "--sector", "transport_assistance", "--format", "json").stdout)
+    assert explained["provenance"]["parameters"] == {"target": "transport_assistance", "kind": "sector"}
+
+
+def test_justifications_name_where_their_rule_is_written():
+    data = json.loads(run("assess", "--ruleset", "2021", "--set", "crisis_type=man_made", "--set", "phase=during",
+                          "--format", "json").stdout)
+    sources = [j["source"] for r in data["recommendations"] for j in r["justifications"]]
+    assert sources and all(set(s) == {"file", "line"} and isinstance(s["line"], int) for s in sources)
+    assert {s["file"].split("/")[0] for s in sources} == {"2012", "2021"}  # inherited ones name their 2012 file
+    for s in sources[:5]:
+        from tests.conftest import ROOT as root
+        line = (root / "rulesets" / s["file"]).read_text().splitlines()[s["line"] - 1]
+        assert line.strip().startswith("- id:")
