@@ -20,6 +20,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from mcof.engine import load_ruleset
 from mcof.engine.report.html import render_assessment, render_compare, render_diff
 try:  # tests/ is a rootdir-relative package or just a directory on sys.path
     from tests.browser import chromium
@@ -278,7 +279,9 @@ def test_no_external_assets_in_any_report():
     b = _assessment_b()
     _assert_self_contained(render_assessment(a, SECTORS_2012))
     _assert_self_contained(render_diff(_diff(a, b), SECTORS_2012))
-    _assert_self_contained(render_compare(_compare(a), SECTORS_2012, SECTORS_2021))
+    result, r12, r21 = _real_compare()
+    _assert_self_contained(render_compare(result, [x.to_dict() for x in r12.sectors],
+                                          [x.to_dict() for x in r21.sectors]))
 
 
 def test_text_is_escaped():
@@ -354,38 +357,6 @@ def _diff(a, b) -> dict:
     ]}
 
 
-SECTORS_2021 = [
-    {"slug": s, "number": i, "name": s.replace("_", " ").capitalize(), "objective": ""}
-    for i, s in enumerate(
-        ["camp_coordination_camp_management", "displacement_tracking", "shelter_settlements", "wash", "health",
-         "mental_health_psychosocial_support", "protection", "peacebuilding_social_cohesion",
-         "livelihoods_economic_recovery", "basic_infrastructure_services", "transitional_justice",
-         "land_property", "disaster_risk_management", "humanitarian_border_management_citizens_abroad",
-         "movement_assistance"], start=1)
-]
-
-
-def _compare(a) -> dict:
-    r21 = copy.deepcopy(a)
-    r21["ruleset"] = {"id": "mcof-2021", "sha256": "c4" * 32, "title": "MCOF 2021 Addendum"}
-    r21["recommendations"] = [{"sector": "movement_assistance", "phase": "during", "level": "critical",
-                               "justifications": [_j("a21-movement", "critical", "To provide protection through "
-                                                     "the provision of humane and orderly transport assistance",
-                                                     {}, citation="MCOF 2021 Addendum, para. 62")],
-                               "linkages": []}]
-    r21["not_recommended"] = []
-    return {"profile": a["profile"], "2012": a, "2021": r21, "rows": [
-        {"sector_2012": "transport_assistance", "sector_2021": "movement_assistance", "phase": "during",
-         "level_2012": "critical", "level_2021": "critical", "kind": "mapped",
-         "explanation": "Transport assistance is renamed movement assistance.", "rules": ["mm-during-transport",
-                                                                                           "a21-movement"],
-         "crosswalk": "xw-transport-movement"},
-        {"sector_2012": "shelter_nfi", "sector_2021": None, "phase": "during", "level_2012": "critical",
-         "level_2021": None, "kind": "changed_level", "explanation": "No 2021 rule raises shelter here.",
-         "rules": [], "crosswalk": "xw-shelter"},
-    ]}
-
-
 def test_diff_report():
     a, b = assessment_2012(), _assessment_b()
     html = render_diff(_diff(a, b), SECTORS_2012)
@@ -398,14 +369,36 @@ def test_diff_report():
     assert html.count('<code class="ruleset-id">mcof-2012</code>') == 1  # same ruleset listed once
 
 
-def test_compare_report():
-    a = assessment_2012()
-    html = render_compare(_compare(a), SECTORS_2012, SECTORS_2021)
-    assert 'id="y2012-cell-transport_assistance-during"' in html
-    assert 'id="y2021-cell-movement_assistance-during"' in html
-    assert len(re.findall(r'<tr id="y2021-row-', html)) == 15
-    assert 'data-kind="mapped"' in html and "xw-transport-movement" in html
+def _real_compare(name="libya-2011"):
+    from mcof.engine.compare import compare
+    from mcof.engine.profile import build_profile as build, read_profile_file
+    from tests.conftest import ROOT
+    r12, r21 = load_ruleset("2012"), load_ruleset("2021")
+    data = read_profile_file(ROOT / "examples" / f"{name}.yaml")
+    return compare(r12, r21, build(r21, data)), r12, r21
+
+
+def test_compare_report_shows_every_2021_entry_and_rule_the_engine_produced():
+    result, r12, r21 = _real_compare()
+    html = render_compare(result, [s.to_dict() for s in r12.sectors], [s.to_dict() for s in r21.sectors])
+    table = html[html.index('id="compare-table"'):html.index("</table>", html.index('id="compare-table"'))]
+    assert len(re.findall(r"<tr data-kind=", table)) == len(result["rows"])
+    for row in result["rows"]:
+        if row["target_kind"] == "sector":
+            assert f'data-target-2021="{row["target_2021"]}"' in table
+            assert r21.sector(row["target_2021"]).name in table
+        for rule in row["rules_2012"] + row["rules_2021"]:
+            assert f"<code>{rule}</code>" in table, rule
+    for rec in result["2021"]["recommendations"]:  # the 2021 grid has every 2021 recommendation
+        assert f'id="y2021-cell-{rec["sector"]}-{rec["phase"]}"' in html
+    assert "None" not in table  # cross-cutting rows say "all phases"
     assert '<code class="ruleset-id">mcof-2012</code>' in html and '<code class="ruleset-id">mcof-2021</code>' in html
+
+
+def test_compare_report_puts_results_before_unknowns():
+    result, r12, r21 = _real_compare("haiti-cholera-2010")
+    html = render_compare(result, [s.to_dict() for s in r12.sectors], [s.to_dict() for s in r21.sectors])
+    assert html.index('id="compare-table"') < html.index('id="profile-table"') or 'id="profile-table"' not in html
 
 
 # ---------------------------------------------------------------------------------------------
@@ -515,7 +508,9 @@ def test_browser_diff_and_compare_load(tmp_path):
     assert cell["level"] == "important" and "added" in cell["shown"]
     assert v["resources"] == []
     p2 = tmp_path / "compare.html"
-    p2.write_text(chromium.with_probe(render_compare(_compare(a), SECTORS_2012, SECTORS_2021)), encoding="utf-8")
+    result, r12, r21 = _real_compare()
+    p2.write_text(chromium.with_probe(render_compare(result, [x.to_dict() for x in r12.sectors],
+                                                     [x.to_dict() for x in r21.sectors])), encoding="utf-8")
     v = chromium.probe(p2, CHROMIUM)
     assert len(v["grids"]["y2012-grid"]["rows"]) == 15 and len(v["grids"]["y2021-grid"]["rows"]) == 15
     assert _cell(v["grids"]["y2021-grid"]["rows"], "movement_assistance", "during")["shown"].startswith("CRITICAL")

@@ -490,42 +490,42 @@ def render_diff(diff: dict, sectors: list[dict]) -> str:
 
 
 def render_compare(compare: dict, sectors_2012: list[dict], sectors_2021: list[dict]) -> str:
-    """One profile under the 2012 Framework and the 2021 Addendum (``mcof compare``)."""
-    r12, r21 = compare.get("2012") or {}, compare.get("2021") or {}
+    """One profile under the 2012 Framework and the 2021 Addendum (``mcof compare``); reads the
+    rows exactly as engine.compare.compare writes them (a stale key fails, it is not skipped)."""
+    r12, r21 = compare["2012"], compare["2021"]
     v12, v21 = _assessment_view(r12, sectors_2012, "y2012-"), _assessment_view(r21, sectors_2021, "y2021-")
     n12 = {row["slug"]: row["name"] for row in v12["grid"]["rows"]}
     n21 = {row["slug"]: row["name"] for row in v21["grid"]["rows"]}
-    rows = []
-    for r in compare.get("rows") or []:
-        s12, s21 = r.get("sector_2012"), r.get("sector_2021")
-        rows.append(
-            {
-                "sector_2012": s12,
-                "name_2012": n12.get(s12, s12) if s12 else None,
-                "sector_2021": s21,
-                "name_2021": n21.get(s21, s21) if s21 else None,
-                "phase": r.get("phase", ""),
-                "level_2012": r.get("level_2012"),
-                "level_2021": r.get("level_2021"),
-                "kind": r.get("kind", ""),
-                "explanation": r.get("explanation") or "",
-                "rules": list(r.get("rules") or []),
-                "crosswalk": r.get("crosswalk"),
-            }
-        )
-    rows.sort(key=lambda r: phase_rank(r["phase"]))
-    profile = compare.get("profile") or r12.get("profile") or r21.get("profile") or {}
-    unknown = sorted(set(r12.get("unknown_facts") or []) | set(r21.get("unknown_facts") or []))
-    tool = _tool(r12, r21)
+    target_label = {"sector": "", "modality": "operating modality: ", "cross_cutting": "cross-cutting issue: ",
+                    "none": ""}
+    rows = [{
+        "sector_2012": r["sector_2012"],
+        "name_2012": n12[r["sector_2012"]] if r["sector_2012"] else None,
+        "target_kind": r["target_kind"],
+        "target_2021": r["target_2021"],
+        "name_2021": (target_label[r["target_kind"]] + (n21[r["target_2021"]] if r["target_kind"] == "sector"
+                                                         else r["target_2021"])) if r["target_2021"] else None,
+        "phase": r["phase"] or "all phases",
+        "level_2012": r["level_2012"],
+        "level_2021": r["level_2021"] if r["level_2021"] in LEVELS else None,
+        "attached": r["level_2021"] == "attached",
+        "kind": r["kind"],
+        "explanation": r["explanation"],
+        "rules_2012": r["rules_2012"],
+        "rules_2021": r["rules_2021"],
+        "crosswalk": r["crosswalk"],
+    } for r in compare["rows"]]
+    rows.sort(key=lambda r: (r["level_2012"] is None and r["level_2021"] is None, phase_rank(r["phase"])))
+    unknown = sorted(set(r12["unknown_facts"]) | set(r21["unknown_facts"]))
     return _env.get_template("report.html.j2").render(
         kind="compare",
         title="MCOF 2012 and 2021 compared",
         a=v12,
         b=v21,
         compare_rows=rows,
-        profile_rows=_profile_rows(profile, unknown),
+        profile_rows=_profile_rows(compare["profile"], unknown),
         levels=LEVELS,
-        tool=tool,
+        tool=_tool(r12, r21),
         rulesets=_footer_rulesets(r12, r21),
     )
 
