@@ -107,6 +107,12 @@ def load_profile(ruleset_name: str, profile_path: str | None, assignments):
     return ruleset, build_profile(ruleset, data, list(assignments), origin=profile_path or "--set")
 
 
+def report_title(profile_path: str | None, ruleset) -> str:
+    """A report names its crisis: the profile file's name ('libya-2011.yaml': 'Libya 2011')."""
+    crisis = Path(profile_path).stem.replace("-", " ").replace("_", " ").title() if profile_path else "Crisis profile"
+    return f"{crisis}: MCOF assessment ({ruleset.title})"
+
+
 def sector_names(ruleset) -> dict[str, str]:
     return {s.slug: f"{s.number}. {s.name}" for s in ruleset.sectors}
 
@@ -164,7 +170,7 @@ def assess(profile, assignments, ruleset, fmt, by_linkage, output):
         emit(assessment_markdown(result, sector_names(rs)), output)
     elif fmt == "html":
         from .engine.report.html import render_assessment
-        emit(render_assessment(result, [s.to_dict() for s in rs.sectors]), output)
+        emit(render_assessment(result, [s.to_dict() for s in rs.sectors], title=report_title(profile, rs)), output)
     else:
         from .engine.render import assessment_table
         emit(assessment_table(result, sector_names(rs), color=use_color(output)), output)

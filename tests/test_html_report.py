@@ -20,7 +20,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from mcof.engine import load_ruleset
+from mcof.engine import assess as assess_real, load_ruleset
 from mcof.engine.report.html import render_assessment, render_compare, render_diff
 try:  # tests/ is a rootdir-relative package or just a directory on sys.path
     from tests.browser import chromium
@@ -144,9 +144,9 @@ def _assessment_2012() -> dict:
                      {"condition": "crisis_type includes man_made", "status": "held", "fact": "crisis_type",
                       "value": ["man_made"]},
                      {"condition": "large_cross_border_movements is true", "status": "unknown",
-                      "fact": "large_cross_border_movements", "value": None},
-                 ],
-                 "would_change_if": ["large_cross_border_movements"]}]},
+                      "fact": "large_cross_border_movements"},
+                 ]}],
+             "would_change_if": [{"fact": "large_cross_border_movements", "value": True, "level": "important"}]},
         ],
     }
 
@@ -533,7 +533,7 @@ def test_browser_screenshot_and_pdf(tmp_path):
         flat = re.sub(r"\s+", " ", text)
         assert "Transport Assistance" in flat and "Counter-trafficking" in flat
         assert "protection activity for those caught" in flat  # a quote from inside a closed <details>
-        assert "Would change if known" in flat
+        assert "would change if known" in flat.lower()  # why-not prints its one-line summaries
         assert "3f" * 32 in flat.replace(" ", "")
 
 
@@ -571,3 +571,34 @@ def test_why_not_opens_derived_facts_down_to_their_inputs():
     html = render_assessment(result, [s.to_dict() for s in ruleset.sectors])
     assert "derived by ch-acute-slow-onset-crisis (MC/2355 Annex I, para. 21)" in html
     assert "<code>acute_humanitarian_needs is true</code>" in html
+
+
+def test_report_names_the_crisis_its_date_and_inputs(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+    from mcof.cli import main
+    from tests.conftest import ROOT
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764547200")
+    out = tmp_path / "libya.html"
+    result = CliRunner().invoke(main, ["assess", str(ROOT / "examples" / "libya-2011.yaml"), "-o", str(out)])
+    assert result.exit_code == 0, result.stderr
+    html = out.read_text()
+    assert "<title>Libya 2011: MCOF assessment" in html and '<time datetime="2025-12-01T00:00:00Z">2025-12-01</time>' in html
+    assert "libya-2011.yaml</code> sha256" in html
+
+
+@needs_chromium
+def test_libya_report_prints_in_at_most_eight_pages_with_every_justification(tmp_path):
+    from mcof.engine import build_profile, read_profile_file
+    from tests.conftest import ROOT
+    rs = load_ruleset("2012")
+    result = assess_real(rs, build_profile(rs, read_profile_file(ROOT / "examples" / "libya-2011.yaml")))
+    page = tmp_path / "libya.html"
+    html = render_assessment(result, [s.to_dict() for s in rs.sectors])
+    printed = html[html.index('<section class="print-list"'):]
+    for rec in result["recommendations"]:  # the printed list carries every justification the engine gave
+        for j in rec["justifications"]:
+            assert f'data-rule="{j["rule"]}"' in printed
+    page.write_text(html, encoding="utf-8")
+    pdf = chromium.print_to_pdf(page, tmp_path / "libya.pdf", CHROMIUM).read_bytes()
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+    assert 1 <= pages <= 8, pages

@@ -293,7 +293,6 @@ def _why_not(result: dict, names: dict[str, str], prefix: str = "") -> list[dict
                     "quote": r.get("quote", ""),
                     "status": r.get("status"),
                     "conditions": _condition_rows(r.get("conditions") or []),
-                    "would_change_if": _would_change(r.get("would_change_if")),
                 }
             )
         changes = _would_change(entry.get("would_change_if"))
@@ -306,8 +305,7 @@ def _why_not(result: dict, names: dict[str, str], prefix: str = "") -> list[dict
                 "rules": rules,
                 "would_change_if": changes,
                 # the entries worth reading first: an unknown fact could change them
-                "open_question": bool(changes) or any(r["would_change_if"] for r in rules)
-                or any(c["status"] == "unknown" for r in rules for c in r["conditions"]),
+                "open_question": bool(changes) or any(c["status"] == "unknown" for r in rules for c in r["conditions"]),
             }
         )
     out.sort(key=lambda w: (not w["open_question"], phase_rank(w["phase"])))
@@ -343,6 +341,9 @@ def _meta(result: dict) -> dict:
         "ruleset_id": ruleset.get("id") or "unknown",
         "ruleset_title": ruleset.get("title") or "",
         "ruleset_sha256": ruleset.get("sha256") or "unknown",
+        # present when the CLI recorded what produced the result (engine/provenance.py)
+        "generated_at": result["provenance"]["generated_at"] if "provenance" in result else None,
+        "inputs": result["provenance"]["inputs"] if "provenance" in result else [],
     }
 
 
