@@ -178,7 +178,8 @@ def assess(profile, assignments, ruleset, fmt, by_linkage, output):
 
 @main.command()
 @click.argument("profile", required=False, type=click.Path(dir_okay=False))
-@click.option("--sector", metavar="SLUG", help="The sector to explain (see `mcof sectors`).")
+@click.option("--sector", metavar="SECTOR", help="The sector to explain: slug, number or name (see `mcof sectors`); "
+              "in 2021 a 2012 slug is read through the crosswalk.")
 @click.option("--modality", metavar="SLUG", help="Or an operating modality to explain (2021, e.g. cash_based_interventions).")
 @set_option
 @ruleset_option()
@@ -195,12 +196,16 @@ def explain(profile, sector, modality, assignments, ruleset, fmt, output):
     if bool(sector) == bool(modality):
         raise click.UsageError("give one of --sector SLUG or --modality SLUG")
     rs, facts = load_profile(ruleset, profile, assignments)
-    kind, target, known = ("recommend", sector, rs.sector_slugs) if sector else ("modality", modality, rs.modalities)
-    if target not in known:
-        option = "--sector" if sector else "--modality"
-        raise ProfileError(f"unknown {option[2:]} '{target}' in ruleset {rs.id}", where=option,
-                           hint=did_you_mean(target, known) or ("list them with `mcof sectors`" if sector
-                                                                else f"ruleset {rs.id} has no modalities"))
+    if sector:
+        from .engine.names import resolve_sector
+        kind, (target, note) = "recommend", resolve_sector(rs, sector)
+        if note:
+            click.echo(f"note: {note}", err=True)
+    else:
+        kind, target = "modality", modality
+        if target not in rs.modalities:
+            raise ProfileError(f"unknown modality '{target}' in ruleset {rs.id}", where="--modality",
+                               hint=did_you_mean(target, rs.modalities) or f"ruleset {rs.id} has no modalities")
     from .engine.provenance import profile_inputs, with_provenance
     result = with_provenance(run_explain(rs, facts, target, kind), rs, profile_inputs(profile, assignments),
                              {"target": target, "kind": "sector" if sector else "modality"})

@@ -6,6 +6,7 @@ coerces loosely ("9" > 5 matches; `flag == True` matches "true").
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any as AnyValue, Mapping
 
@@ -18,6 +19,9 @@ FALSE_WORDS = {"false", "no", "n", "0", "off"}
 
 
 def read_profile_file(path: str | Path) -> dict:
+    """A profile from a YAML or JSON file, or from standard input when ``path`` is ``-``."""
+    if str(path) == "-":
+        return _profile_mapping(parse_yaml(sys.stdin.read(), "<stdin>", ProfileError), "<stdin>")
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -34,10 +38,14 @@ def read_profile_file(path: str | Path) -> dict:
             raise ProfileError(f"malformed JSON: {exc.msg}", where=f"{path}:{exc.lineno}:{exc.colno}") from None
     else:
         data = parse_yaml(text, str(path), ProfileError)
+    return _profile_mapping(data, str(path))
+
+
+def _profile_mapping(data, where: str) -> dict:
     if data is None:
-        data = {}
+        return {}
     if not isinstance(data, dict):
-        raise ProfileError(f"a profile is a mapping of facts, not a {type(data).__name__}", where=str(path),
+        raise ProfileError(f"a profile is a mapping of facts, not a {type(data).__name__}", where=where,
                            hint="write one 'fact: value' per line")
     return dict(data)
 

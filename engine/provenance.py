@@ -35,7 +35,7 @@ def provenance(ruleset: Ruleset, inputs: list[dict] | None = None, parameters: d
 
 def profile_inputs(profile_path: str | None, assignments) -> list[dict]:
     """A profile's inputs as provenance names them: the file with its sha256, and the --set overrides."""
-    inputs = [file_input(profile_path)] if profile_path and profile_path != "-" else []
+    inputs = [] if not profile_path else [{"file": "<stdin>"}] if profile_path == "-" else [file_input(profile_path)]
     if assignments:
         inputs.append({"set": list(assignments)})
     return inputs

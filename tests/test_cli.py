@@ -7,6 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from mcof.cli import main
+from mcof.engine import load_ruleset
 from tests.conftest import MINI, ROOT
 
 MIGRANTS = ["--set", "crisis_type=man_made", "--set", "phase=during", "--set", "international_migrants_caught=true"]
@@ -204,3 +205,32 @@ def test_justifications_name_where_their_rule_is_written():
         from tests.conftest import ROOT as root
         line = (root / "rulesets" / s["file"]).read_text().splitlines()[s["line"] - 1]
         assert line.strip().startswith("- id:")
+
+
+@pytest.mark.parametrize("ruleset,given,slug", [
+    ("2012", "12", "emergency_consular_assistance"),
+    ("2012", "emergency consular assistance", "emergency_consular_assistance"),
+    ("2012", "transport_assistance", "transport_assistance"),
+    ("2021", "transport_assistance", "movement_assistance"),          # a 2012 slug, through the crosswalk
+    ("2021", "Emergency Consular Assistance", "humanitarian_border_management_citizens_abroad"),
+])
+def test_sector_by_number_name_or_2012_slug(ruleset, given, slug):
+    from mcof.engine.names import resolve_sector
+    assert resolve_sector(load_ruleset(ruleset), given)[0] == slug
+    result = CliRunner().invoke(main, ["explain", "examples/libya-2011.yaml", "--ruleset", ruleset,
+                                       "--sector", given, "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["sector"]["slug"] == slug
+
+
+def test_a_split_2012_sector_asks_which_2021_sector():
+    result = CliRunner().invoke(main, ["explain", "examples/libya-2011.yaml", "--ruleset", "2021",
+                                       "--sector", "camp_management_displacement_tracking"])
+    assert result.exit_code == 1 and "displacement_tracking" in result.stderr and "camp_coordination" in result.stderr
+
+
+def test_profile_from_standard_input():
+    result = CliRunner().invoke(main, ["assess", "-", "--format", "json"], input="crisis_type: health\nphase: during\n")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["profile"]["crisis_type"] == ["health"] and data["provenance"]["inputs"] == [{"file": "<stdin>"}]
