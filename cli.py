@@ -234,6 +234,35 @@ def sectors(ruleset, fmt, output):
 
 
 @main.command()
+@click.argument("result_file", type=click.Path(dir_okay=False))
+@click.option("--ruleset", "-r", default=None, metavar="PATH",
+              help="The ruleset to verify against (default: the built-in ruleset the result names).")
+@format_option(["table", "json"])
+@output_option
+def verify(result_file, ruleset, fmt, output):
+    """Re-run a saved `mcof assess --format json` result from its own profile and provenance,
+    and say whether it still reproduces; if not, what differs (entry by entry, with the rules
+    gained and lost) and why (the ruleset changed since).
+
+    Exits 0 when it reproduces, 1 when it does not.
+    """
+    import json
+    from .engine.errors import McofError
+    from .engine.render import to_json
+    from .engine.verify import verify as run_verify, verify_text
+    try:
+        record = json.loads(Path(result_file).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise McofError(f"cannot read the result: {error}", where=result_file) from None
+    except json.JSONDecodeError as error:
+        raise McofError(f"not JSON: {error.msg}", where=f"{result_file}:{error.lineno}") from None
+    report = run_verify(record, ruleset)
+    emit(to_json(report) if fmt == "json" else verify_text(report), output)
+    if not report["reproduces"]:
+        raise click.exceptions.Exit(1)
+
+
+@main.command()
 @ruleset_option()
 @click.option("--crisis-type", "crisis_types", multiple=True, metavar="TYPE",
               help="Only this scenario (repeatable); default: all five.")

@@ -115,6 +115,7 @@ HELP_CASES = [
     (["diagrams"], "The five Annex I scenario diagrams, reconstructed from the rules"),
     (["rules", "test"], "Run the ruleset's own test cases"),
     (["rules", "sentences"], "Every sentence of the paragraphs the ruleset reads"),
+    (["verify"], "say whether it still reproduces"),
 ]
 HELP_PHRASES = {" ".join(command): phrase for command, phrase in HELP_CASES}
 

@@ -1,0 +1,98 @@
+"""`mcof verify FILE`: does a saved mcof JSON result still hold?
+
+An assessment (``mcof assess --format json``) carries its profile and its provenance: the
+tool version, the ruleset id and sha256, the input files with their sha256. Verifying runs
+the recorded profile again under today's ruleset and compares what matters to an auditor:
+each recommendation (sector, phase, level, the rules behind it) and each coordination
+partner. When the result no longer reproduces, it says why: the ruleset changed (with the
+behavioural difference, entry by entry, and the rules gained or lost), or nothing did and
+the engine disagrees (a bug to report).
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from .assessment import assess
+from .errors import McofError
+from .profile import normalize_profile
+from .ruleset import BUILTIN_NAMES, Ruleset, load_ruleset
+
+
+def ruleset_for(record: dict, given: str | None) -> Ruleset:
+    """The ruleset a record names (a built-in by its id), or the one the user points to."""
+    if given:
+        return load_ruleset(given)
+    wanted = record["ruleset"]["id"]
+    for name in BUILTIN_NAMES:
+        if load_ruleset(name).id == wanted:
+            return load_ruleset(name)
+    raise McofError(f"the result was produced by ruleset {wanted!r}, which is not built in",
+                    hint="give the ruleset directory with --ruleset PATH")
+
+
+def _entries(result: dict) -> dict[tuple[str, str, str | None], dict]:
+    """What a verification compares: conclusions with their level and supporting rules."""
+    out = {}
+    for kind, key in (("recommendations", "sector"), ("modalities", "modality")):
+        for e in result.get(kind, []):
+            out[(kind, e[key], e["phase"])] = {"level": e["level"], "rules": sorted(j["rule"] for j in e["justifications"])}
+    for e in result["coordination"]:
+        out[("coordination", e["partner"], e["phase"])] = {"level": None,
+                                                           "rules": sorted(j["rule"] for j in e["justifications"])}
+    return out
+
+
+def _input_checks(record: dict) -> list[dict]:
+    checks = []
+    for entry in record.get("provenance", {}).get("inputs", []):
+        if "sha256" not in entry:
+            continue
+        path = Path(entry["file"])
+        now = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+        checks.append({"file": entry["file"], "recorded_sha256": entry["sha256"], "current_sha256": now,
+                       "unchanged": now == entry["sha256"]})
+    return checks
+
+
+def verify(record: dict, ruleset_path: str | None = None) -> dict:
+    if "recommendations" not in record or "profile" not in record or "ruleset" not in record:
+        raise McofError("not an mcof assessment result (needs ruleset, profile and recommendations)",
+                        hint="verify the JSON that `mcof assess --format json` wrote")
+    ruleset = ruleset_for(record, ruleset_path)
+    again = assess(ruleset, normalize_profile(ruleset, record["profile"], origin="the recorded profile"),
+                   explain_absent=False)
+    before, after = _entries(record), _entries(again)
+    differences = []
+    for key in sorted(set(before) | set(after), key=str):
+        was, now = before.get(key), after.get(key)
+        if was != now:
+            differences.append({"kind": key[0], "target": key[1], "phase": key[2],
+                                "recorded": was, "now": now,
+                                "rules_gained": sorted(set(now["rules"] if now else []) - set(was["rules"] if was else [])),
+                                "rules_lost": sorted(set(was["rules"] if was else []) - set(now["rules"] if now else []))})
+    recorded_sha = record["ruleset"]["sha256"]
+    return {"reproduces": not differences, "ruleset": ruleset.summary(),
+            "recorded_ruleset": record["ruleset"], "ruleset_changed": recorded_sha != ruleset.sha256,
+            "recorded_tool": record.get("provenance", {}).get("tool") or record.get("tool"),
+            "inputs": _input_checks(record), "differences": differences}
+
+
+def verify_text(report: dict) -> str:
+    lines = []
+    verdict = "reproduces" if report["reproduces"] else "does NOT reproduce"
+    lines.append(f"The result {verdict} under ruleset {report['ruleset']['id']} sha256:{report['ruleset']['sha256']}.")
+    if report["ruleset_changed"]:
+        lines.append(f"The ruleset changed since: it was sha256:{report['recorded_ruleset']['sha256']}.")
+    for check in report["inputs"]:
+        state = "unchanged" if check["unchanged"] else "missing" if check["current_sha256"] is None else "changed"
+        lines.append(f"Input {check['file']}: {state} (the recorded profile is what was re-run)")
+    for d in report["differences"]:
+        was = (d["recorded"]["level"] or "named") if d["recorded"] else "absent"
+        now = (d["now"]["level"] or "named") if d["now"] else "absent"
+        lines.append(f"- {d['kind']} {d['target']} ({d['phase']}): {was} -> {now}"
+                     + (f"; rules gained: {', '.join(d['rules_gained'])}" if d["rules_gained"] else "")
+                     + (f"; rules lost: {', '.join(d['rules_lost'])}" if d["rules_lost"] else ""))
+    if not report["reproduces"] and not report["ruleset_changed"]:
+        lines.append("Nothing in the ruleset changed: please report this as a bug.")
+    return "\n".join(lines) + "\n"
