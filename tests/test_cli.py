@@ -77,7 +77,7 @@ def test_explain_json_why():
     (["assess", "--ruleset", str(MINI), "--set", "crisis_type=war", "--set", "phase=during"], "not a valid crisis_type"),
     (["assess", "--ruleset", "2099", "--set", "phase=during"], "no ruleset at '2099'"),
     (["assess", "missing.yaml", "--ruleset", str(MINI)], "missing.yaml: profile file not found"),
-    (["explain", "--ruleset", str(MINI), *MIGRANTS, "--sector", "transport"], "did you mean 'transport_assistance'"),
+    (["explain", "--ruleset", str(MINI), *MIGRANTS, "--sector", "transprt_assistance"], "did you mean 'transport_assistance'"),
     (["rules", "show", "border-durin", "--ruleset", str(MINI)], "did you mean 'border-during'"),
     (["assess", "--ruleset", str(MINI)], "give a PROFILE file"),
 ])
