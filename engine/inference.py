@@ -135,6 +135,36 @@ def compile_alternative(ruleset: Ruleset, alternative: tuple[cond.Leaf, ...]) ->
             for i, ((fact, _), tests) in enumerate(tests_by_fact.items())]
 
 
+# durable-rules keeps at most this many rules on one alpha node (BETA_LIST_LENGTH in its
+# rules.h); past it, running fails with "error code: 108" (shared/notes/durable-rules.md).
+MAX_RULES_PER_PATTERN = 256
+
+
+def pattern_load(ruleset: Ruleset) -> list[tuple[dict, list[str]]]:
+    """Each distinct durable-rules pattern with the rule alternatives that share it, most shared first."""
+    shared: dict[str, tuple[dict, list[str]]] = {}
+    for rule in ruleset.rules:
+        for index, alternative in enumerate(alternatives(rule)):
+            for pattern in compile_alternative(ruleset, alternative):
+                (test,) = pattern.values()
+                key = repr(test)
+                shared.setdefault(key, (test, []))[1].append(f"{rule.id}#{index}")
+    return sorted(shared.values(), key=lambda item: -len(item[1]))
+
+
+def check_pattern_limit(ruleset: Ruleset) -> None:
+    """Refuse, before durable-rules fails mid-run, a ruleset with too many rules on one pattern."""
+    for test, users in pattern_load(ruleset):
+        if len(users) > MAX_RULES_PER_PATTERN:
+            leaf = ", ".join(f"{k}={v}" for part in test["$and"] for k, v in part.items() if k in ("n", "v"))
+            raise EngineError(
+                f"{len(users)} rule alternatives test the same fact ({leaf}); durable-rules runs at most "
+                f"{MAX_RULES_PER_PATTERN} on one pattern (its error code 108)", where=str(ruleset.directory),
+                hint="give some of those rules a more specific first condition, or split the ruleset: "
+                     "the limit is compiled into durable-rules")
+        break  # sorted: the first is the most shared
+
+
 class _QuietHost(durable.Host):
     """A host without the background timer threads (we use no timers or events)."""
 
@@ -148,6 +178,7 @@ class DurableEngine:
     END_RULE = "__end__"
 
     def __init__(self, ruleset: Ruleset):
+        check_pattern_limit(ruleset)
         self.ruleset = ruleset
         self.name = f"{ruleset.id}-{ruleset.sha256[:12]}"
         self.host = _QuietHost()

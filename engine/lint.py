@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import conditions as cond
 from .errors import RulesetError
-from .inference import alternatives, derive_closure
+from .inference import MAX_RULES_PER_PATTERN, alternatives, derive_closure, pattern_load
 from .ruleset import FactSpec, Rule, Ruleset, load_ruleset
 from .ruletests import load_cases
 from .sentences import split_sentences
@@ -123,6 +123,7 @@ def lint(ruleset_name: str | Path) -> tuple[Ruleset | None, list[Finding]]:
             findings.append(Finding("error", "quote", f"rule {rule.id}: quote not found in {rule.citation}", rule.where))
 
     findings += reading_rule_findings(ruleset, own)
+    findings += pattern_limit_findings(ruleset)
 
     tested = tested_rules(ruleset)
     for rule in own:
@@ -159,6 +160,17 @@ def _facts_from_elsewhere(ruleset: Ruleset, rule: Rule) -> list[str]:
                          and r.citation == rule.citation
                          and (normalize(r.quote) in own_words or own_words in normalize(r.quote))}
     return [f for f in rule.facts_read() if f not in SCENARIO_FACTS and f not in from_own_sentence]
+
+
+def pattern_limit_findings(ruleset: Ruleset) -> list[Finding]:
+    """durable-rules' hidden limit, seen before a run fails on it: past it an error, near it a warning."""
+    (test, users), *_ = pattern_load(ruleset) or [({}, [])]
+    if len(users) <= 0.8 * MAX_RULES_PER_PATTERN:
+        return []
+    leaf = ", ".join(f"{k}={v}" for part in test["$and"] for k, v in part.items() if k in ("n", "v"))
+    severity = "error" if len(users) > MAX_RULES_PER_PATTERN else "warning"
+    return [Finding(severity, "pattern-limit", f"{len(users)} rule alternatives share the pattern {leaf}; "
+                    f"durable-rules runs at most {MAX_RULES_PER_PATTERN} (error code 108)", str(ruleset.directory))]
 
 
 def _departure_reason(rule: Rule) -> str:

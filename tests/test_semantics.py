@@ -124,3 +124,27 @@ def test_a_negated_test_of_a_derived_fact_is_refused_at_load(test):
         load_ruleset(write_ruleset(["d0"], rules))
     assert "tests derived fact 'd0'" in str(error.value) and "{fact: d0, is: true}" in str(error.value)
     assert "generated.yaml" in str(error.value)
+
+
+def test_durable_rules_pattern_limit_is_refused_before_a_run_fails():
+    """More than 256 rules on one pattern fail inside durable-rules with 'error code: 108';
+    mcof says so, naming the fact, before any session runs, and lint reports it."""
+    from mcof.engine import EngineError, assess
+    from mcof.engine.lint import lint
+    rules = [{"when": {"all": [{"fact": "phase", "includes": "during"}, {"fact": "n0", "gte": i % 10}]},
+              "then": {"recommend": {"sector": "transport_assistance", "phase": "during", "level": "critical"}}}
+             for i in range(260)]
+    directory = write_ruleset([], rules)
+    ruleset = load_ruleset(directory)
+    with pytest.raises(EngineError) as error:
+        assess(ruleset, build_profile(ruleset, {"crisis_type": "health", "phase": "during", "n0": 5}))
+    assert "260 rule alternatives test the same fact (n=phase, v=during)" in str(error.value)
+    _, findings = lint(directory)
+    assert any(f.check == "pattern-limit" and f.severity == "error" for f in findings)
+
+
+@pytest.mark.parametrize("name", ["2012", "2021"])
+def test_shipped_rulesets_stay_clear_of_the_pattern_limit(name):
+    from mcof.engine.inference import MAX_RULES_PER_PATTERN, pattern_load
+    (_, users), *_ = pattern_load(load_ruleset(name))
+    assert len(users) <= 0.8 * MAX_RULES_PER_PATTERN, len(users)
