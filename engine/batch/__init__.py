@@ -4,7 +4,7 @@
     table = read_inputs(["inform.csv", "migrant_stock.csv"], mapping)   # InputTable; frame, errors = table
     profiles = build_profiles(table, mapping)                          # list[CountryProfile]
     # ... the engine assesses each profile.facts -> assessment dict (CONTRACT.md JSON shape)
-    long_rows, summary_rows = build_tables([(profile, assessment), ...], sectors=[...])
+    long_rows, summary_rows = build_tables([(profile, assessment), ...], sectors=[...], levels=ruleset.levels)
     write_outputs("out.csv", long_rows, summary_rows, build_error_rows(table))
 
 Every error is a :class:`BatchError` (``MappingError``, ``InputError``, ``OutputError``) with
@@ -15,13 +15,13 @@ from .inputs import Cell, InputFile, InputTable, read_inputs
 from .mapping import Mapping, Threshold, builtin_mappings, load_mapping
 from .outputs import output_paths, write_outputs
 from .profiles import CountryProfile, Evidence, build_profiles
-from .tables import LEVELS, build_error_rows, build_tables
+from .tables import build_error_rows, build_tables
 
 __all__ = [
     "BatchError", "MappingError", "InputError", "OutputError", "RowError",
     "Mapping", "Threshold", "load_mapping", "builtin_mappings",
     "read_inputs", "InputTable", "InputFile", "Cell",
     "build_profiles", "CountryProfile", "Evidence",
-    "build_tables", "build_error_rows", "LEVELS",
+    "build_tables", "build_error_rows",
     "write_outputs", "output_paths",
 ]

@@ -220,219 +220,324 @@ def read_inputs(paths, mapping: Mapping, encoding: str | None = None,
     is missing (naming the column and the file, with a did-you-mean), or when a required
     input is not given.  Bad rows become :class:`RowError` records; good rows go on.
     """
+    assigned = _assign_inputs([read_raw(p, encoding) for p in _path_list(paths)], mapping)
+    # Every needed column must be there before any row is read: a missing column fails the
+    # run at once, not after thousands of rows.
+    columns = {sid: _column_map(sid, raw, mapping) for sid, raw in assigned.items()}
+    total = sum(len(raw.rows) for raw in assigned.values())
+    tick = _ticker(progress, total)
+    errors: list[RowError] = []
+    names: dict[str, str] = {}      # the primary input's countries and their names ...
+    order: list[str] = []           # ... in its row order
+    seen_rows: dict[str, dict[str, int]] = {}   # input -> ISO3 -> first row naming it
+    per_input: dict[str, dict[str, dict[str, Cell]]] = {}
+    files: list[InputFile] = []
+    for sid, raw in assigned.items():
+        rows = _InputRows(mapping.inputs[sid], raw, columns[sid], mapping, errors)
+        per_input[sid] = rows.read(tick, names, order, seen_rows.setdefault(sid, {}))
+        files.append(InputFile(raw.path, sid, raw.kind, raw.encoding, raw.tags is not None, len(raw.rows)))
+    cells_by_country = {iso3: _country_cells(iso3, per_input, assigned, mapping) for iso3 in order}
+    _mark_unprofiled(errors, seen_rows, set(order), assigned, columns, mapping)
+    frame = _frame(order, names, cells_by_country, mapping)
+    if progress and total == 0:
+        progress(0, 0)
+    return InputTable(frame, errors, cells_by_country, names, files, mapping.name)
+
+
+def _path_list(paths) -> list[str]:
+    """One path or several, as strings; none at all is an error."""
     if isinstance(paths, (str, Path)):
         paths = [paths]
     paths = [str(p) for p in paths]
     if not paths:
         raise InputError("no input files given", hint="give at least one CSV or .xlsx file")
-    raws = [read_raw(p, encoding) for p in paths]
+    return paths
 
+
+# ------------------------------------------------------------------ which file is which input
+
+def _assign_inputs(raws: list[RawTable], mapping: Mapping) -> dict[str, RawTable]:
+    """Input id -> its file, in the order the files were given; one file per input, and
+    every required input present."""
     assigned: dict[str, RawTable] = {}
     for raw in raws:
-        scores = {sid: _score(spec, raw) for sid, spec in mapping.inputs.items()}
-        best = max(scores.values())
-        if best == 0:
-            cols = [h for h in raw.headers if h][:12]
-            raise InputError(f"no input of mapping {mapping.name!r} matches this file", file=raw.path,
-                             hint="its columns are " + ", ".join(repr(c) for c in cols)
-                             + "; the mapping expects " + "; or ".join(_expects(s) for s in mapping.inputs.values()))
-        winners = [sid for sid, s in scores.items() if s == best]
-        if len(winners) > 1:
-            raise InputError(f"file matches several inputs of mapping {mapping.name!r}: {', '.join(winners)}",
-                             file=raw.path, hint="rename its columns to those of one input")
-        sid = winners[0]
+        sid = _match_input(raw, mapping)
         if sid in assigned:
             raise InputError(f"two files for input {sid!r}: {assigned[sid].path} and {raw.path}",
                              file=raw.path, hint="give one file per input (merge them first)")
         assigned[sid] = raw
-
     for sid, spec in mapping.inputs.items():
         if spec.required and sid not in assigned:
             raise InputError(f"mapping {mapping.name!r} needs input {sid!r} ({spec.title})",
                              hint="add that file to the inputs; expected " + _expects(spec))
+    return assigned
 
-    # Every needed column must be there, before any row is read.
-    colmaps: dict[str, dict[str, int | None]] = {}
-    for sid, raw in assigned.items():
-        spec = mapping.inputs[sid]
-        cmap = {}
-        missing = []
-        for key, cs, needed in _spec_columns(spec):
-            idx = find_column(cs, raw)
-            cmap[key] = idx
-            if idx is None and needed:
-                missing.append(cs)
-        if missing:
-            first = missing[0]
-            names = [h for h in raw.headers if h] + [t for t in (raw.tags or []) if t]
-            hint = suggestion_hint(first.label, names, "columns") or \
-                f"the file has no column {' or '.join(repr(a) for a in first.alternatives)}"
-            hint += f"; mapping {mapping.name!r} ({mapping.path}) needs it"
-            others = ", ".join(repr(c.label) for c in missing[1:])
-            msg = f"input {sid!r} lacks column {first.label!r} needed by mapping {mapping.name!r}"
-            if others:
-                msg += f" (also missing: {others})"
-            raise InputError(msg, file=raw.path, column=first.label, hint=hint)
-        colmaps[sid] = cmap
 
-    total = sum(len(r.rows) for r in assigned.values())
+def _match_input(raw: RawTable, mapping: Mapping) -> str:
+    """The id of the one input of ``mapping`` whose columns ``raw`` has most of; a file that
+    matches none, or several equally well, is refused rather than guessed."""
+    scores = {sid: _score(spec, raw) for sid, spec in mapping.inputs.items()}
+    best = max(scores.values())
+    if best == 0:
+        cols = [h for h in raw.headers if h][:12]
+        raise InputError(f"no input of mapping {mapping.name!r} matches this file", file=raw.path,
+                         hint="its columns are " + ", ".join(repr(c) for c in cols)
+                         + "; the mapping expects " + "; or ".join(_expects(s) for s in mapping.inputs.values()))
+    winners = [sid for sid, s in scores.items() if s == best]
+    if len(winners) > 1:
+        raise InputError(f"file matches several inputs of mapping {mapping.name!r}: {', '.join(winners)}",
+                         file=raw.path, hint="rename its columns to those of one input")
+    return winners[0]
+
+
+def _column_map(sid: str, raw: RawTable, mapping: Mapping) -> dict[str, int | None]:
+    """Key (iso3, name, year, indicator) -> its column index in ``raw`` (None for an
+    optional column the file lacks); a needed column missing is an error."""
+    cmap, missing = {}, []
+    for key, cs, needed in _spec_columns(mapping.inputs[sid]):
+        cmap[key] = find_column(cs, raw)
+        if cmap[key] is None and needed:
+            missing.append(cs)
+    if missing:
+        raise _missing_columns(sid, raw, missing, mapping)
+    return cmap
+
+
+def _missing_columns(sid: str, raw: RawTable, missing: list[ColumnSpec], mapping: Mapping) -> InputError:
+    """The error for needed columns a file lacks: the first named, with a did-you-mean among
+    the file's headers and tags, the others listed."""
+    first = missing[0]
+    names = [h for h in raw.headers if h] + [t for t in (raw.tags or []) if t]
+    hint = suggestion_hint(first.label, names, "columns") or \
+        f"the file has no column {' or '.join(repr(a) for a in first.alternatives)}"
+    hint += f"; mapping {mapping.name!r} ({mapping.path}) needs it"
+    others = ", ".join(repr(c.label) for c in missing[1:])
+    msg = f"input {sid!r} lacks column {first.label!r} needed by mapping {mapping.name!r}"
+    if others:
+        msg += f" (also missing: {others})"
+    return InputError(msg, file=raw.path, column=first.label, hint=hint)
+
+
+# ---------------------------------------------------------------------------- reading rows
+
+def _ticker(progress: Progress | None, total: int) -> Callable[[], None]:
+    """Count one row read; report every 50 rows and at the last (not every row: the CLI
+    redraws a progress bar on each report)."""
     done = 0
-    errors: list[RowError] = []
-    per_input: dict[str, dict[str, dict[str, Cell]]] = {}
-    names: dict[str, str] = {}
-    order: list[str] = []
-    files: list[InputFile] = []
-    seen_rows: dict[str, dict[str, int]] = {}   # input -> ISO3 -> first row naming it
 
-    for sid, raw in assigned.items():
-        spec = mapping.inputs[sid]
-        cmap = colmaps[sid]
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        if progress and (done % 50 == 0 or done == total):
+            progress(done, total)
+    return tick
+
+
+@dataclass
+class _InputRows:
+    """The rows of one input file: each row's country, its year (long tables) and its
+    indicator cells.  Problems confined to a row are appended to ``errors``."""
+    spec: InputSpec
+    raw: RawTable
+    columns: dict[str, int | None]
+    mapping: Mapping
+    errors: list[RowError]
+
+    def __post_init__(self):
+        # Row errors name the key columns as the file writes them, else as the mapping does.
+        self.key_label = self._header("iso3") or (self.spec.iso3.label if self.spec.iso3 else None)
+        self.name_label = self._header("name") or (self.spec.name.label if self.spec.name else None)
+
+    def _header(self, key: str) -> str | None:
+        idx = self.columns.get(key)
+        return self.raw.headers[idx] if idx is not None else None
+
+    def read(self, tick: Callable[[], None], names: dict[str, str], order: list[str],
+             seen: dict[str, int]) -> dict[str, dict[str, Cell]]:
+        """ISO3 -> indicator -> Cell.  A primary input's countries are added to ``names``
+        and ``order``; every country a row names is added to ``seen`` with that row."""
+        long = self.spec.shape == "long"
         records: dict[str, dict[str, Cell]] = {}
+        by_year: dict[str, dict[int, dict[str, Cell]]] = {}
         first_row: dict = {}
-        long_cells: dict[str, dict[int, dict[str, Cell]]] = {}
-        iso_col = spec.iso3.label if spec.iso3 else None
-        name_col = spec.name.label if spec.name else None
-        key_col_label = (raw.headers[cmap["iso3"]] if cmap.get("iso3") is not None else None) or iso_col
-        name_col_label = (raw.headers[cmap["name"]] if cmap.get("name") is not None else None) or name_col
-        errors.extend(raw.errors)
-        seen = seen_rows.setdefault(sid, {})
-        for rownum, r in raw.rows:
-            done += 1
-            if progress and (done % 50 == 0 or done == total):
-                progress(done, total)
-            code = _text(_cell(r, cmap.get("iso3")))
-            cname = _text(_cell(r, cmap.get("name")))
-            if spec.skip_empty_iso3 and not code or \
-                    code and any(code.upper().startswith(px.upper()) for px in spec.skip_iso3_prefixes):
-                errors.append(RowError(raw.path, rownum, key_col_label, code or cname,
-                                       f"skipped: {spec.skip_reason}" + (f" ({cname})" if cname else ""),
-                                       "skipped"))
+        self.errors.extend(self.raw.errors)
+        for rownum, r in self.raw.rows:
+            tick()
+            country = self._country(rownum, r)
+            if country is None:
                 continue
-            res = resolve(code, cname)
-            if res.iso3 is None:
-                what = []
-                if code:
-                    what.append(f"ISO3 {code!r} is not an ISO 3166 alpha-3 code")
-                elif cmap.get("iso3") is not None:
-                    what.append("no ISO3 code")
-                if cname:
-                    what.append(f"name {cname!r} matches no country" if res.how != "ambiguous"
-                                else f"name {cname!r} is ambiguous ({res.detail})")
-                errors.append(RowError(raw.path, rownum, key_col_label if code or not cname else name_col_label,
-                                       code or cname, "unknown country: " + "; ".join(what or ["no code or name"])
-                                       + "; row not used"))
-                continue
-            iso3 = res.iso3
+            iso3, shown = country
             seen.setdefault(iso3, rownum)
-            if res.how != "code":
-                if code:
-                    reason = f"ISO3 {code!r} is not an ISO 3166 alpha-3 code; used {iso3} from the name {cname!r}"
-                else:
-                    reason = f"no ISO3 code; used {iso3} from the name {cname!r}"
-                if res.how == "fuzzy":
-                    reason += " (fuzzy match: check it)"
-                errors.append(RowError(raw.path, rownum, key_col_label if code else name_col_label,
-                                       code or cname, reason, "warning", iso3))
-            year = None
-            if spec.shape == "long":
-                yraw = _cell(r, cmap.get("year"))
-                try:
-                    y = float(str(yraw).strip())
-                    if not y.is_integer():
-                        raise ValueError(yraw)
-                    year = int(y)
-                except (TypeError, ValueError, OverflowError):
-                    why = Formula.REASON if isinstance(yraw, Formula) else "year is not a whole number"
-                    errors.append(RowError(raw.path, rownum, raw.headers[cmap["year"]], yraw,
-                                           f"{why}; row not used", "error", iso3))
-                    continue
-                key = (iso3, year)
-            else:
-                key = iso3
+            year = self._year(rownum, r, iso3) if long else None
+            if long and year is None:
+                continue
+            key = (iso3, year) if long else iso3
             if key in first_row:
-                what = f"{iso3} {year}" if spec.shape == "long" else iso3
-                errors.append(RowError(raw.path, rownum, key_col_label, code or cname,
-                                       f"duplicate {'ISO3 and year' if spec.shape == 'long' else 'ISO3'} {what}: "
-                                       f"first at row {first_row[key]}; this row not used", "error", iso3))
+                self._duplicate(rownum, r, iso3, year, first_row[key])
                 continue
             first_row[key] = rownum
-            cells: dict[str, Cell] = {}
-            for ind in spec.indicators.values():
-                idx = cmap.get(ind.name)
-                col = raw.headers[idx] if idx is not None and raw.headers[idx] else ind.column.label
-                if idx is None:
-                    cells[ind.name] = Cell(ind.name, "absent", file=raw.path, row=rownum, column=col,
-                                           note=f"optional column {ind.column.label!r} not in {Path(raw.path).name}")
-                    continue
-                v = _cell(r, idx)
-                status, value, reason = parse_value(ind, v, mapping)
-                c = Cell(ind.name, status, value, v, raw.path, rownum, col, year)
-                if reason == "blank":
-                    c.note = f"blank read as {fmt(value)}: {ind.blank_why}"
-                if status == "bad":
-                    errors.append(RowError(raw.path, rownum, col, v,
-                                           f"{reason}; {ind.name} treated as unknown for {iso3}", "error", iso3))
-                cells[ind.name] = c
-            if spec.shape == "long":
-                long_cells.setdefault(iso3, {})[year] = cells
+            cells = self._cells(rownum, r, iso3, year)
+            if long:
+                by_year.setdefault(iso3, {})[year] = cells
             else:
                 records[iso3] = cells
-            if spec.primary and iso3 not in names:
-                names[iso3] = cname or res.name or iso3
+            if self.spec.primary and iso3 not in names:
+                names[iso3] = shown
                 order.append(iso3)
-        if spec.shape == "long":
-            for iso3, by_year in long_cells.items():
-                chosen: dict[str, Cell] = {}
-                for ind in spec.indicators.values():
-                    years = sorted(by_year, reverse=True)
-                    ok = [by_year[y][ind.name] for y in years if by_year[y][ind.name].known]
-                    if ok:
-                        chosen[ind.name] = ok[0]
-                    else:
-                        c = by_year[years[0]][ind.name]
-                        chosen[ind.name] = Cell(ind.name, "missing" if c.status != "absent" else "absent",
-                                                None, c.raw, c.file, c.row, c.column, c.year,
-                                                note=f"no year with a value (years {min(years)}-{max(years)})")
-                records[iso3] = chosen
-                if spec.primary and iso3 not in names:
-                    names[iso3] = iso3
-                    order.append(iso3)
-        per_input[sid] = records
-        files.append(InputFile(raw.path, sid, raw.kind, raw.encoding, raw.tags is not None,
-                               len(raw.rows)))
+        for iso3, years in by_year.items():
+            records[iso3] = _latest_known(self.spec, years)
+        return records
 
-    # Join on ISO3: the primary input's countries, in its row order.
-    primary = mapping.primary.id
-    cells_by_country: dict[str, dict[str, Cell]] = {}
-    for iso3 in order:
-        merged: dict[str, Cell] = {}
-        for sid, spec in mapping.inputs.items():
-            if sid not in per_input:
-                for ind in spec.indicators.values():
-                    merged[ind.name] = Cell(ind.name, "no_input",
-                                            note=f"input {sid!r} ({spec.title}) not given")
+    def _codes(self, r: list) -> tuple[str, str]:
+        return _text(_cell(r, self.columns.get("iso3"))), _text(_cell(r, self.columns.get("name")))
+
+    def _skipped(self, code: str) -> bool:
+        """Rows that are not countries by the mapping's rule (e.g. regional aggregates)."""
+        spec = self.spec
+        return spec.skip_empty_iso3 and not code or \
+            bool(code) and any(code.upper().startswith(px.upper()) for px in spec.skip_iso3_prefixes)
+
+    def _country(self, rownum: int, r: list) -> tuple[str, str] | None:
+        """(ISO3, name to show) of a row, from its code or else its name; None when the row
+        is skipped or names no known country (reported)."""
+        code, cname = self._codes(r)
+        if self._skipped(code):
+            self.errors.append(RowError(self.raw.path, rownum, self.key_label, code or cname,
+                                        f"skipped: {self.spec.skip_reason}" + (f" ({cname})" if cname else ""),
+                                        "skipped"))
+            return None
+        res = resolve(code, cname)
+        if res.iso3 is None:
+            self.errors.append(self._unknown_country(rownum, code, cname, res))
+            return None
+        if res.how != "code":
+            self.errors.append(self._resolved_by_name(rownum, code, cname, res))
+        return res.iso3, cname or res.name or res.iso3
+
+    def _unknown_country(self, rownum: int, code: str, cname: str, res) -> RowError:
+        what = []
+        if code:
+            what.append(f"ISO3 {code!r} is not an ISO 3166 alpha-3 code")
+        elif self.columns.get("iso3") is not None:
+            what.append("no ISO3 code")
+        if cname:
+            what.append(f"name {cname!r} matches no country" if res.how != "ambiguous"
+                        else f"name {cname!r} is ambiguous ({res.detail})")
+        return RowError(self.raw.path, rownum, self.key_label if code or not cname else self.name_label,
+                        code or cname, "unknown country: " + "; ".join(what or ["no code or name"])
+                        + "; row not used")
+
+    def _resolved_by_name(self, rownum: int, code: str, cname: str, res) -> RowError:
+        """A warning: the row is used, with the country its name gave (say so: it may be wrong)."""
+        if code:
+            reason = f"ISO3 {code!r} is not an ISO 3166 alpha-3 code; used {res.iso3} from the name {cname!r}"
+        else:
+            reason = f"no ISO3 code; used {res.iso3} from the name {cname!r}"
+        if res.how == "fuzzy":
+            reason += " (fuzzy match: check it)"
+        return RowError(self.raw.path, rownum, self.key_label if code else self.name_label,
+                        code or cname, reason, "warning", res.iso3)
+
+    def _year(self, rownum: int, r: list, iso3: str) -> int | None:
+        """The year of a long table's row; None (reported: the row is not used) unless it is
+        a whole number."""
+        yraw = _cell(r, self.columns.get("year"))
+        try:
+            y = float(str(yraw).strip())
+            if not y.is_integer():
+                raise ValueError(yraw)
+            return int(y)
+        except (TypeError, ValueError, OverflowError):
+            why = Formula.REASON if isinstance(yraw, Formula) else "year is not a whole number"
+            self.errors.append(RowError(self.raw.path, rownum, self.raw.headers[self.columns["year"]], yraw,
+                                        f"{why}; row not used", "error", iso3))
+            return None
+
+    def _duplicate(self, rownum: int, r: list, iso3: str, year: int | None, first: int) -> None:
+        """A second row for the same country (and year): the first one counts."""
+        code, cname = self._codes(r)
+        long = self.spec.shape == "long"
+        what = f"{iso3} {year}" if long else iso3
+        self.errors.append(RowError(self.raw.path, rownum, self.key_label, code or cname,
+                                    f"duplicate {'ISO3 and year' if long else 'ISO3'} {what}: "
+                                    f"first at row {first}; this row not used", "error", iso3))
+
+    def _cells(self, rownum: int, r: list, iso3: str, year: int | None) -> dict[str, Cell]:
+        """Indicator -> Cell of one row; a bad value is reported and its indicator unknown."""
+        raw = self.raw
+        cells: dict[str, Cell] = {}
+        for ind in self.spec.indicators.values():
+            idx = self.columns.get(ind.name)
+            col = raw.headers[idx] if idx is not None and raw.headers[idx] else ind.column.label
+            if idx is None:
+                cells[ind.name] = Cell(ind.name, "absent", file=raw.path, row=rownum, column=col,
+                                       note=f"optional column {ind.column.label!r} not in {Path(raw.path).name}")
                 continue
-            rec = per_input[sid].get(iso3)
-            if rec is None:
-                fname = Path(assigned[sid].path).name
-                for ind in spec.indicators.values():
-                    merged[ind.name] = Cell(ind.name, "absent", file=assigned[sid].path,
-                                            note=f"no row for {iso3} in {fname}")
-            else:
-                merged.update(rec)
-        cells_by_country[iso3] = merged
-    # A country named only in a secondary input is not profiled: say so, once per country,
-    # and its own row problems there cannot fail the run.
-    profiled = set(order)
+            v = _cell(r, idx)
+            status, value, reason = parse_value(ind, v, self.mapping)
+            c = Cell(ind.name, status, value, v, raw.path, rownum, col, year)
+            if reason == "blank":
+                c.note = f"blank read as {fmt(value)}: {ind.blank_why}"
+            if status == "bad":
+                self.errors.append(RowError(raw.path, rownum, col, v,
+                                            f"{reason}; {ind.name} treated as unknown for {iso3}", "error", iso3))
+            cells[ind.name] = c
+        return cells
+
+
+def _latest_known(spec: InputSpec, by_year: dict[int, dict[str, Cell]]) -> dict[str, Cell]:
+    """A long table's cells for one country: per indicator, the latest year with a value;
+    with none, the latest year's cell marked missing, naming the years looked at."""
+    years = sorted(by_year, reverse=True)
+    chosen: dict[str, Cell] = {}
+    for ind in spec.indicators.values():
+        ok = [by_year[y][ind.name] for y in years if by_year[y][ind.name].known]
+        if ok:
+            chosen[ind.name] = ok[0]
+            continue
+        c = by_year[years[0]][ind.name]
+        chosen[ind.name] = Cell(ind.name, "missing" if c.status != "absent" else "absent",
+                                None, c.raw, c.file, c.row, c.column, c.year,
+                                note=f"no year with a value (years {min(years)}-{max(years)})")
+    return chosen
+
+
+# ---------------------------------------------------------------------------------- joining
+
+def _country_cells(iso3: str, per_input: dict[str, dict[str, dict[str, Cell]]],
+                   assigned: dict[str, RawTable], mapping: Mapping) -> dict[str, Cell]:
+    """Every indicator of one country across the inputs; an input not given, or without a
+    row for the country, gives cells that say so (unknown, with the reason)."""
+    merged: dict[str, Cell] = {}
+    for sid, spec in mapping.inputs.items():
+        if sid not in per_input:
+            for ind in spec.indicators.values():
+                merged[ind.name] = Cell(ind.name, "no_input", note=f"input {sid!r} ({spec.title}) not given")
+            continue
+        rec = per_input[sid].get(iso3)
+        if rec is None:
+            fname = Path(assigned[sid].path).name
+            for ind in spec.indicators.values():
+                merged[ind.name] = Cell(ind.name, "absent", file=assigned[sid].path,
+                                        note=f"no row for {iso3} in {fname}")
+        else:
+            merged.update(rec)
+    return merged
+
+
+def _mark_unprofiled(errors: list[RowError], seen_rows: dict[str, dict[str, int]], profiled: set[str],
+                     assigned: dict[str, RawTable], columns: dict[str, dict[str, int | None]],
+                     mapping: Mapping) -> None:
+    """A country named only in a secondary input is not profiled: say so, once per country,
+    and its own row problems there cannot fail the run (they become ``skipped``)."""
+    primary = mapping.primary.id
     for sid, seen in seen_rows.items():
         if sid == primary:
             continue
         extra = {iso3 for iso3 in seen if iso3 not in profiled}
         if not extra:
             continue
-        raw = assigned[sid]
-        spec = mapping.inputs[sid]
-        cmap = colmaps[sid]
+        raw, spec, cmap = assigned[sid], mapping.inputs[sid], columns[sid]
         key_col = (raw.headers[cmap["iso3"]] if cmap.get("iso3") is not None else None) \
             or (raw.headers[cmap["name"]] if cmap.get("name") is not None else None) \
             or (spec.iso3 or spec.name).label
@@ -445,6 +550,11 @@ def read_inputs(paths, mapping: Mapping, encoding: str | None = None,
                 errors.append(RowError(raw.path, rownum, key_col, iso3,
                                        f"not in the primary input {primary!r}: not profiled", "skipped", iso3))
 
+
+def _frame(order: list[str], names: dict[str, str], cells_by_country: dict[str, dict[str, Cell]],
+           mapping: Mapping) -> pd.DataFrame:
+    """One row per country (the primary input's order): iso3, name, one column per
+    indicator, unknown values None (NaN in number columns)."""
     indicators = list(mapping.indicators)
     data = {"iso3": order, "name": [names[i] for i in order]}
     for ind in indicators:
@@ -455,6 +565,4 @@ def read_inputs(paths, mapping: Mapping, encoding: str | None = None,
         if mapping.indicators[ind].type == "number":
             frame[ind] = pd.to_numeric(frame[ind], errors="coerce").astype("float64")
     frame.index = pd.Index(order, name="iso3_index")
-    if progress and total == 0:
-        progress(0, 0)
-    return InputTable(frame, errors, cells_by_country, names, files, mapping.name)
+    return frame

@@ -1,14 +1,14 @@
-"""write_outputs: the three tables as CSV, Excel or JSON, each file written whole or not at all."""
+"""write_outputs: the three tables as CSV, Excel or JSON, written by engine.outputfile."""
 from __future__ import annotations
 
 import csv
 import io
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
+from typing import BinaryIO, Callable, Iterator
 
+from ..outputfile import OutputWriteError, commit, discard, stage
 from .errors import OutputError
 from .tables import ERROR_COLUMNS, LONG_COLUMNS
 
@@ -72,13 +72,32 @@ def _jsonable(v):
     return v
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value):
+    """A text cell a spreadsheet would run as a formula is neutralised with a leading quote
+    (OWASP's rule for CSV injection): country names and cells come from input tables."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _is_number(value):
+        return "'" + value
+    return value
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _csv_bytes(rows: list[dict], preferred: list[str] | None) -> bytes:
     buf = io.StringIO(newline="")
     cols = _columns(rows, preferred)
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(cols)
+    w.writerow([csv_safe(c) for c in cols])
     for r in rows:
-        w.writerow([_flat(r.get(c)) for c in cols])
+        w.writerow([csv_safe(_flat(r.get(c))) for c in cols])
     return buf.getvalue().encode("utf-8")
 
 
@@ -108,28 +127,22 @@ def _xlsx_write(fh, tables: dict[str, tuple[list[dict], list[str] | None]]):
     wb.save(fh)
 
 
-def _atomic_write(target: Path, write) -> Path:
-    """Write through ``write(fileobj)`` into a temp file beside ``target``; return the temp path."""
-    directory = target.parent if str(target.parent) else Path(".")
-    if not directory.is_dir():
-        raise OutputError("output directory does not exist", file=str(target),
-                          hint=f"create {directory} first")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    except OSError as e:
-        raise OutputError(f"cannot write in {directory}: {e.strerror or e}", file=str(target)) from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return Path(tmp)
+def _staged_files(p: Path, fmt: str, tables: dict) -> Iterator[tuple[Path, Callable[[BinaryIO], None]]]:
+    """(target, write) for each file of the output, built one at a time: a CSV table is
+    serialised only when the one before it is staged, so a failure stops at the first."""
+    if fmt == "csv":
+        for key, target in output_paths(p).items():
+            data = _csv_bytes(*tables[key])
+            yield target, lambda handle, data=data: handle.write(data)
+    elif fmt == "xlsx":
+        yield p, lambda handle: _xlsx_write(handle, tables)
+    else:
+        obj = {}
+        for key, (rows, preferred) in tables.items():
+            cols = _columns(rows, preferred)   # once per table, not per row
+            obj[key] = [{c: _jsonable(r.get(c)) for c in cols} for r in rows]
+        data = (json.dumps(obj, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+        yield p, lambda handle: handle.write(data)
 
 
 def write_outputs(path, long_rows: list[dict], summary_rows: list[dict], error_rows: list[dict]) -> list[Path]:
@@ -137,39 +150,23 @@ def write_outputs(path, long_rows: list[dict], summary_rows: list[dict], error_r
     extension: ``.csv`` (``out.csv``, ``out.summary.csv``, ``out.errors.csv``), ``.xlsx``
     (three sheets) or ``.json`` (one object with keys long, summary, errors).
 
-    Every file is written to a temp file in the same directory and then moved over the
-    target with ``os.replace``: it is there whole or not at all.  The files written are
-    returned.
+    Written by :mod:`engine.outputfile` like every other mcof output: all files are staged
+    beside their targets, then moved over them together, so a failure leaves the previous
+    output whole and no temporary file; missing directories are created; permissions follow
+    the umask.  The files written are returned.
     """
     p = Path(path)
     fmt = _format(p)
     tables = {"long": (long_rows, LONG_COLUMNS), "summary": (summary_rows, None),
               "errors": (error_rows, ERROR_COLUMNS)}
-    pending: list[tuple[Path, Path]] = []
+    staged: list[tuple[Path, Path]] = []
     try:
-        if fmt == "csv":
-            for key, target in output_paths(p).items():
-                rows, pref = tables[key]
-                data = _csv_bytes(rows, pref)
-                pending.append((_atomic_write(target, lambda fh, d=data: fh.write(d)), target))
-        elif fmt == "xlsx":
-            pending.append((_atomic_write(p, lambda fh: _xlsx_write(fh, tables)), p))
-        else:
-            obj = {}
-            for k, (rows, pref) in tables.items():
-                cols = _columns(rows, pref)   # once per table, not per row
-                obj[k] = [{c: _jsonable(r.get(c)) for c in cols} for r in rows]
-            data = (json.dumps(obj, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-            pending.append((_atomic_write(p, lambda fh: fh.write(data)), p))
-        for tmp, target in pending:
-            os.replace(tmp, target)
-    except BaseException as e:
-        for tmp, _ in pending:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-        if isinstance(e, OSError):
-            raise OutputError(f"cannot write output: {e.strerror or e}", file=str(p)) from None
+        for target, write in _staged_files(p, fmt, tables):
+            staged.append((stage(target, write), target))
+        return commit(staged)
+    except BaseException as error:
+        discard(staged)   # commit cleans up after itself; this is for a failure while staging
+        if isinstance(error, OutputWriteError):
+            # A batch error, so the message names the file like every other batch error.
+            raise OutputError(error.message, file=error.where or str(p), hint=error.hint or "") from None
         raise
-    return [t for _, t in pending]

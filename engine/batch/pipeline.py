@@ -100,7 +100,7 @@ def run_batch(inputs: Sequence[str | Path], mapping_name: str | Path, ruleset_na
     if progress:
         progress("assessing", len(assessable), len(assessable))
     pairs = [(p, results.get(p.iso3)) for p in profiles]
-    long_rows, summary_rows = build_tables(pairs, sectors=ruleset.sector_slugs)
+    long_rows, summary_rows = build_tables(pairs, sectors=ruleset.sector_slugs, levels=ruleset.levels)
     error_rows = build_error_rows(list(table.errors) + rejected)
     report = BatchReport(ruleset, profiles, [r for _, r in pairs], long_rows, summary_rows, error_rows,
                          not_assessed)

@@ -6,15 +6,13 @@ condition is unknown is left out of the profile (unknown) and its evidence says 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
 
 from .errors import RowError
-from .inputs import Cell, InputTable
+from .inputs import Cell, InputTable, Progress
 from .mapping import COMPARATORS, NEGATED, Mapping, fmt
-
-Progress = Callable[[int, int], None]
 
 
 @dataclass
@@ -91,44 +89,62 @@ def _input_record(cell: Cell, mapping: Mapping, **extra) -> dict:
     return d
 
 
+def _basis(item) -> str:
+    """Why a threshold or a parameter has its value: the user's override, or the mapping's
+    basis for it (a policy choice, or a source)."""
+    if item.overridden:
+        return f"overridden; mapping default {fmt(item.default)}"
+    return "policy choice" if item.basis == "policy_choice" else "source: " + item.source
+
+
 def _thr_text(mapping: Mapping, name: str) -> str:
-    t = mapping.thresholds[name]
-    if t.overridden:
-        return f"threshold {name}, overridden; mapping default {fmt(t.default)}"
-    return f"threshold {name}, {'policy choice' if t.basis == 'policy_choice' else 'source: ' + t.source}"
+    return f"threshold {name}, {_basis(mapping.thresholds[name])}"
 
 
 def _eval(cond: dict, cells: dict[str, Cell], mapping: Mapping, facts: dict, unknown: set) -> _Res:
     if "any" in cond or "all" in cond:
-        is_any = "any" in cond
-        subs = [_eval(c, cells, mapping, facts, unknown) for c in cond["any" if is_any else "all"]]
-        inputs = [i for s in subs for i in s.inputs]
-        trues = [s for s in subs if s.state is True]
-        falses = [s for s in subs if s.state is False]
-        unks = [s for s in subs if s.state is None]
-        if is_any:
-            if trues:
-                return _Res(True, " or ".join(s.text for s in trues), inputs)
-            if not unks:
-                return _Res(False, " and ".join(s.text for s in falses), inputs)
-            return _Res(None, " and ".join(s.text for s in unks + falses), inputs)
-        if falses:
-            return _Res(False, " and ".join(s.text for s in falses), inputs)
-        if not unks:
-            return _Res(True, " and ".join(s.text for s in trues), inputs)
-        return _Res(None, " and ".join(s.text for s in unks + trues), inputs)
-
+        return _eval_group(cond, cells, mapping, facts, unknown)
     if "fact" in cond:
-        f = cond["fact"]
-        if f in unknown or f not in facts:
-            return _Res(None, f"{f} unknown", [])
-        v = facts[f]
-        if cond["op"] == "is":
-            st = (v is cond["value"]) if isinstance(v, bool) else None
-            return _Res(st, f"{f} = {fmt(v)}", [])
-        st = cond["value"] in (v if isinstance(v, list) else [v])
-        return _Res(st, f"{f} {'includes' if st else 'does not include'} {cond['value']}", [])
+        return _eval_fact(cond, facts, unknown)
+    return _eval_indicator(cond, cells, mapping)
 
+
+def _eval_group(cond: dict, cells: dict[str, Cell], mapping: Mapping, facts: dict, unknown: set) -> _Res:
+    """any/all in three-valued logic; the text names the parts that decided the result."""
+    is_any = "any" in cond
+    subs = [_eval(c, cells, mapping, facts, unknown) for c in cond["any" if is_any else "all"]]
+    inputs = [i for s in subs for i in s.inputs]
+    trues = [s for s in subs if s.state is True]
+    falses = [s for s in subs if s.state is False]
+    unks = [s for s in subs if s.state is None]
+    if is_any:
+        if trues:
+            return _Res(True, " or ".join(s.text for s in trues), inputs)
+        if not unks:
+            return _Res(False, " and ".join(s.text for s in falses), inputs)
+        return _Res(None, " and ".join(s.text for s in unks + falses), inputs)
+    if falses:
+        return _Res(False, " and ".join(s.text for s in falses), inputs)
+    if not unks:
+        return _Res(True, " and ".join(s.text for s in trues), inputs)
+    return _Res(None, " and ".join(s.text for s in unks + trues), inputs)
+
+
+def _eval_fact(cond: dict, facts: dict, unknown: set) -> _Res:
+    """A condition on a fact decided earlier in the mapping (no indicator read here)."""
+    f = cond["fact"]
+    if f in unknown or f not in facts:
+        return _Res(None, f"{f} unknown", [])
+    v = facts[f]
+    if cond["op"] == "is":
+        st = (v is cond["value"]) if isinstance(v, bool) else None
+        return _Res(st, f"{f} = {fmt(v)}", [])
+    st = cond["value"] in (v if isinstance(v, list) else [v])
+    return _Res(st, f"{f} {'includes' if st else 'does not include'} {cond['value']}", [])
+
+
+def _eval_indicator(cond: dict, cells: dict[str, Cell], mapping: Mapping) -> _Res:
+    """A condition on one indicator value; unknown when the value is, with the reason."""
     cell = cells.get(cond["indicator"])
     if cell is None:
         cell = Cell(cond["indicator"], "no_input", note="indicator not in the table")
@@ -208,85 +224,113 @@ def build_profiles(table, mapping: Mapping, progress: Progress | None = None) ->
     return profiles
 
 
+_STATUS = {True: "true", False: "false", None: "unknown"}   # Evidence.status of a condition's state
+
+
 def _profile(iso3: str, name: str, cells: dict[str, Cell], mapping: Mapping,
              row_errors: list[RowError]) -> CountryProfile:
     facts: dict = {}
     unknown: set = set()
     evidence: list[Evidence] = []
     partial: dict = {}
+    # In mapping order: a fact's condition may read the facts decided before it.
     for spec in mapping.facts.values():
-        f = spec.name
         if spec.parameter:
-            p = mapping.parameters[spec.parameter]
-            facts[f] = list(p.value) if isinstance(p.value, list) else p.value
-            if p.overridden:
-                why = f"overridden; mapping default {fmt(p.default)}"
+            facts[spec.name], found = _parameter_fact(spec, mapping)
+            evidence.append(found)
+        elif spec.type == "list":
+            members, unknown_members, found = _list_fact(spec, cells, mapping, facts, unknown)
+            evidence.extend(found)
+            if unknown_members:
+                partial[spec.name] = unknown_members
+            if members is None:
+                unknown.add(spec.name)
             else:
-                why = "policy choice" if p.basis == "policy_choice" else "source: " + p.source
-            evidence.append(Evidence(f, facts[f], "set",
-                                     f"mapping parameter {p.name} = {fmt(facts[f])} ({why}) -> {f} = {fmt(facts[f])}",
-                                     kind="parameter"))
-            continue
-        if spec.type == "list":
-            members, unk_members = [], []
-            for value, cond in spec.members.items():
-                r = _eval(cond, cells, mapping, facts, unknown)
-                if r.state is True:
-                    members.append(value)
-                    text = f"{r.text} -> {f} includes {value}"
-                elif r.state is False:
-                    text = f"{r.text} -> {f} does not include {value}"
-                else:
-                    unk_members.append(value)
-                    text = f"{r.text} -> whether {f} includes {value} is unknown"
-                evidence.append(Evidence(f, value, {True: "true", False: "false", None: "unknown"}[r.state],
-                                         text, r.inputs))
-            if unk_members:
-                partial[f] = unk_members
-            if members or not unk_members:
-                facts[f] = members
-                if not members:
-                    note = spec.empty_note or f"no {f} condition holds"
-                    evidence.append(Evidence(f, [], "set", f"{note} -> {f} = [] (empty)"))
-            else:
-                unknown.add(f)
-                evidence.append(Evidence(f, None, "unknown",
-                                         f"every {f} member is unknown or false -> {f} unknown (left out of the profile)"))
-            continue
-        r = _eval(spec.when, cells, mapping, facts, unknown)
-        if r.state is None:
-            unknown.add(f)
-            text = f"{r.text} -> {f} unknown (left out of the profile)"
+                facts[spec.name] = members
         else:
-            facts[f] = r.state
-            text = f"{r.text} -> {f} = {fmt(r.state)}"
-        evidence.append(Evidence(f, r.state, {True: "true", False: "false", None: "unknown"}[r.state],
-                                 text, r.inputs))
-
+            state, found = _condition_fact(spec, cells, mapping, facts, unknown)
+            evidence.append(found)
+            if state is None:
+                unknown.add(spec.name)
+            else:
+                facts[spec.name] = state
     context = {}
     for cs in mapping.context.values():
-        cell = cells.get(cs.indicator)
-        if cell is None or not cell.known:
-            context[cs.name] = None
-            why = cell.why_unknown() if cell else "not in the table"
-            evidence.append(Evidence(cs.name, None, "unknown",
-                                     f"{_label(cell, mapping) if cell else cs.indicator} unknown ({why}) -> {cs.name} unknown",
-                                     [_input_record(cell, mapping)] if cell else [], kind="context"))
-            continue
-        label = cs.otherwise
-        text = None
-        for tname, band in cs.bands:
-            t = mapping.thresholds[tname]
-            if cell.value >= t.value:
-                label = band
-                text = f"{_label(cell, mapping)} {fmt(cell.value)} >= {fmt(t.value)} ({_thr_text(mapping, tname)}) -> {cs.name} = {band}"
-                break
-        if text is None:
-            last = mapping.thresholds[cs.bands[-1][0]] if cs.bands else None
-            text = f"{_label(cell, mapping)} {fmt(cell.value)}" + \
-                (f" < {fmt(last.value)} ({_thr_text(mapping, last.name)})" if last else "") + f" -> {cs.name} = {label}"
-        context[cs.name] = label
-        evidence.append(Evidence(cs.name, label, "set", text, [_input_record(cell, mapping)], kind="context"))
-
+        context[cs.name], found = _context_value(cs, cells, mapping)
+        evidence.append(found)
     return CountryProfile(iso3, name, facts, evidence, list(row_errors),
                           [f for f in mapping.facts if f in unknown], partial, context)
+
+
+def _parameter_fact(spec, mapping: Mapping) -> tuple[Any, Evidence]:
+    """A fact the mapping sets outright (e.g. the phase): its value and why."""
+    f = spec.name
+    p = mapping.parameters[spec.parameter]
+    value = list(p.value) if isinstance(p.value, list) else p.value
+    return value, Evidence(f, value, "set",
+                           f"mapping parameter {p.name} = {fmt(value)} ({_basis(p)}) -> {f} = {fmt(value)}",
+                           kind="parameter")
+
+
+def _list_fact(spec, cells: dict[str, Cell], mapping: Mapping, facts: dict,
+               unknown: set) -> tuple[list | None, list, list[Evidence]]:
+    """(members, members whose membership is unknown, evidence) of a list fact; members is
+    None when the fact is unknown: no member holds and at least one is unknown."""
+    f = spec.name
+    members, unknown_members, evidence = [], [], []
+    for value, cond in spec.members.items():
+        r = _eval(cond, cells, mapping, facts, unknown)
+        if r.state is True:
+            members.append(value)
+            text = f"{r.text} -> {f} includes {value}"
+        elif r.state is False:
+            text = f"{r.text} -> {f} does not include {value}"
+        else:
+            unknown_members.append(value)
+            text = f"{r.text} -> whether {f} includes {value} is unknown"
+        evidence.append(Evidence(f, value, _STATUS[r.state], text, r.inputs))
+    if members or not unknown_members:
+        if not members:
+            note = spec.empty_note or f"no {f} condition holds"
+            evidence.append(Evidence(f, [], "set", f"{note} -> {f} = [] (empty)"))
+        return members, unknown_members, evidence
+    evidence.append(Evidence(f, None, "unknown",
+                             f"every {f} member is unknown or false -> {f} unknown (left out of the profile)"))
+    return None, unknown_members, evidence
+
+
+def _condition_fact(spec, cells: dict[str, Cell], mapping: Mapping, facts: dict,
+                    unknown: set) -> tuple[bool | None, Evidence]:
+    """A yes/no fact decided by its ``when`` condition; None when that is unknown."""
+    f = spec.name
+    r = _eval(spec.when, cells, mapping, facts, unknown)
+    if r.state is None:
+        text = f"{r.text} -> {f} unknown (left out of the profile)"
+    else:
+        text = f"{r.text} -> {f} = {fmt(r.state)}"
+    return r.state, Evidence(f, r.state, _STATUS[r.state], text, r.inputs)
+
+
+def _context_value(cs, cells: dict[str, Cell], mapping: Mapping) -> tuple[str | None, Evidence]:
+    """A context label (not a profile fact, e.g. the INFORM risk class): the first band whose
+    threshold the indicator reaches, else ``otherwise``; None when the indicator is unknown."""
+    cell = cells.get(cs.indicator)
+    if cell is None or not cell.known:
+        why = cell.why_unknown() if cell else "not in the table"
+        return None, Evidence(cs.name, None, "unknown",
+                              f"{_label(cell, mapping) if cell else cs.indicator} unknown ({why}) -> {cs.name} unknown",
+                              [_input_record(cell, mapping)] if cell else [], kind="context")
+    label, text = _band(cs, cell, mapping)
+    return label, Evidence(cs.name, label, "set", text, [_input_record(cell, mapping)], kind="context")
+
+
+def _band(cs, cell: Cell, mapping: Mapping) -> tuple[str, str]:
+    """(label, evidence text) of a known context indicator."""
+    shown = f"{_label(cell, mapping)} {fmt(cell.value)}"
+    for tname, band in cs.bands:
+        t = mapping.thresholds[tname]
+        if cell.value >= t.value:
+            return band, f"{shown} >= {fmt(t.value)} ({_thr_text(mapping, tname)}) -> {cs.name} = {band}"
+    last = mapping.thresholds[cs.bands[-1][0]] if cs.bands else None
+    below = f" < {fmt(last.value)} ({_thr_text(mapping, last.name)})" if last else ""
+    return cs.otherwise, f"{shown}{below} -> {cs.name} = {cs.otherwise}"

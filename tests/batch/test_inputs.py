@@ -369,3 +369,72 @@ def test_missing_column_hint_lists_known_columns(tmp_path, mapping):
     assert e.value.column == "Earthquake"
     assert e.value.hint.startswith("known columns: COUNTRY, ISO3, Shaking; ")
     assert "needs it" in e.value.hint
+
+
+# ------------------------------------------------------- the units read_inputs is made of
+
+from mcof.engine.batch import inputs as inputs_module  # noqa: E402
+from mcof.engine.batch.inputs import Cell  # noqa: E402
+from mcof.engine.batch.readers import read_raw  # noqa: E402
+
+
+def test_match_input_picks_the_input_by_its_columns(tmp_path, mapping):
+    inform, _ = _inform_of(tmp_path)
+    stock = write_csv(tmp_path / "stock.csv", [STOCK_HEAD, ["Afghanistan", "AFG", "2020", "0.4"]])
+    assert inputs_module._match_input(read_raw(inform), mapping) == "inform"
+    assert inputs_module._match_input(read_raw(stock), mapping) == next(s for s in mapping.inputs if s != "inform")
+    other = write_csv(tmp_path / "other.csv", [["a", "b"], ["1", "2"]])
+    with pytest.raises(InputError, match="no input of mapping 'inform' matches"):
+        inputs_module._match_input(read_raw(other), mapping)
+
+
+def test_two_files_for_one_input(tmp_path, mapping):
+    first, _ = _inform_of(tmp_path)
+    second, _ = _inform_of(tmp_path, ("ALB",), name="inform2.csv")
+    with pytest.raises(InputError, match="two files for input 'inform'") as e:
+        read_inputs([first, second], mapping)
+    assert e.value.file == str(second)
+
+
+def test_required_input_missing(tmp_path, mapping):
+    stock = write_csv(tmp_path / "stock.csv", [STOCK_HEAD, ["Afghanistan", "AFG", "2020", "0.4"]])
+    with pytest.raises(InputError, match="needs input 'inform'"):
+        read_inputs([stock], mapping)
+
+
+def test_duplicate_country_and_year_in_a_long_table(tmp_path, mapping):
+    inform, _ = _inform_of(tmp_path)
+    stock = write_csv(tmp_path / "stock.csv", [
+        STOCK_HEAD,
+        ["Afghanistan", "AFG", "2020", "0.4"],          # row 2
+        ["Afghanistan", "AFG", "2020", "0.9"],          # row 3: same country and year
+        ["Afghanistan", "AFG", "2015", "0.3"],          # row 4: another year is fine
+    ])
+    table = read_inputs([inform, stock], mapping)
+    errs = [e for e in table.errors if e.severity == "error"]
+    assert [(e.row, e.column, e.value, e.iso3) for e in errs] == [(3, "Code", "AFG", "AFG")]
+    assert errs[0].reason == "duplicate ISO3 and year AFG 2020: first at row 2; this row not used"
+    assert table.cells["AFG"]["migrant_share"].value == 0.4
+
+
+def test_latest_known_takes_the_latest_year_with_a_value(mapping):
+    spec = next(s for s in mapping.inputs.values() if s.shape == "long")
+    ind = next(iter(spec.indicators))
+    by_year = {2010: {ind: Cell(ind, "ok", 1.0, "1", year=2010)},
+               2020: {ind: Cell(ind, "missing", None, "x", "f.csv", 9, "Share", 2020)},
+               2015: {ind: Cell(ind, "ok", 2.0, "2", year=2015)}}
+    assert inputs_module._latest_known(spec, by_year)[ind].year == 2015
+    del by_year[2015], by_year[2010]
+    by_year[2012] = {ind: Cell(ind, "bad", None, "?", year=2012)}
+    none = inputs_module._latest_known(spec, by_year)[ind]
+    assert (none.status, none.year, none.row) == ("missing", 2020, 9)   # the latest year's cell
+    assert none.note == "no year with a value (years 2012-2020)"
+
+
+def test_ticker_reports_every_50_rows_and_the_last():
+    calls = []
+    tick = inputs_module._ticker(lambda done, total: calls.append((done, total)), 120)
+    for _ in range(120):
+        tick()
+    assert calls == [(50, 120), (100, 120), (120, 120)]
+    inputs_module._ticker(None, 3)()        # no progress hook: nothing to call

@@ -6,8 +6,8 @@ import os
 import openpyxl
 import pytest
 
-
 import mcof.engine.batch.outputs as outputs
+import mcof.engine.outputfile as outputfile
 from mcof.engine.batch import OutputError, build_error_rows, build_tables, output_paths, write_outputs
 
 
@@ -136,12 +136,30 @@ def test_unknown_output_extension(tmp_path):
     with pytest.raises(OutputError) as e:
         write_outputs(tmp_path / "out.txt", [], [], [])
     assert ".csv" in e.value.hint
-    with pytest.raises(OutputError):
-        write_outputs(tmp_path / "no" / "such" / "dir.csv", [], [], [])
+
+
+def test_output_under_a_file_is_a_located_output_error(tmp_path):
+    (tmp_path / "plain").write_text("not a directory")
+    with pytest.raises(OutputError) as e:
+        write_outputs(tmp_path / "plain" / "out.csv", [], [], [])
+    assert e.value.file == str(tmp_path / "plain" / "out.csv") and e.value.hint
+    assert [p.name for p in tmp_path.iterdir()] == ["plain"]
 
 
 class Boom(RuntimeError):
     pass
+
+
+def fails_on_call(n, real, error):
+    """``real``, except that its ``n``-th call raises ``error``."""
+    calls = []
+
+    def wrapper(*args):
+        calls.append(args)
+        if len(calls) == n:
+            raise error
+        return real(*args)
+    return wrapper
 
 
 def test_xlsx_failure_mid_write_leaves_nothing(tmp_path, tables, monkeypatch):
@@ -162,15 +180,7 @@ def test_failure_keeps_previous_output_whole(tmp_path, tables, monkeypatch):
     out = tmp_path / "out.csv"
     write_outputs(out, long_rows, summary, errors)
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
-    real = outputs._csv_bytes
-    calls = []
-
-    def fails_on_third(rows, pref):
-        calls.append(1)
-        if len(calls) == 3:
-            raise Boom("killed")
-        return real(rows, pref)
-    monkeypatch.setattr(outputs, "_csv_bytes", fails_on_third)
+    monkeypatch.setattr(outputs, "_csv_bytes", fails_on_call(3, outputs._csv_bytes, Boom("killed")))
     with pytest.raises(Boom):
         write_outputs(out, long_rows[:1], summary[:1], errors[:1])
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before   # old files intact, no temp left
@@ -178,14 +188,14 @@ def test_failure_keeps_previous_output_whole(tmp_path, tables, monkeypatch):
 
 def test_failure_in_json_dump_leaves_nothing(tmp_path, monkeypatch):
     out = tmp_path / "out.json"
-    real_replace = os.replace
 
     def no_replace(a, b):
         raise OSError(28, "No space left on device")
-    monkeypatch.setattr(outputs.os, "replace", no_replace)
-    with pytest.raises(OutputError):
+    monkeypatch.setattr(outputfile.os, "replace", no_replace)
+    with pytest.raises(OutputError) as e:
         write_outputs(out, [{"iso3": "AFG"}], [], [])
-    monkeypatch.setattr(outputs.os, "replace", real_replace)
+    monkeypatch.undo()
+    assert e.value.file == str(out) and "No space left" in e.value.message
     assert list(tmp_path.iterdir()) == []
 
 
@@ -204,3 +214,58 @@ def test_json_columns_computed_once_per_table(tmp_path, monkeypatch):
     obj = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
     assert len(obj["long"]) == 50 and obj["summary"][7] == {"iso3": "C07", "country": "7", "extra": 7}
     assert list(obj["long"][0])[:2] == ["iso3", "country"] and "extra" in obj["long"][0]
+
+
+# ------------------------------------------------------------ one writer (engine.outputfile)
+
+@pytest.fixture
+def umask_022():
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def test_csv_outputs_follow_the_umask(tmp_path, tables, umask_022):
+    long_rows, summary, errors = tables
+    written = write_outputs(tmp_path / "out.csv", long_rows, summary, errors)
+    assert sorted(p.name for p in written) == ["out.csv", "out.errors.csv", "out.summary.csv"]
+    assert {p.name: p.stat().st_mode & 0o777 for p in written} == {p.name: 0o644 for p in written}
+
+
+def test_missing_output_directory_is_created(tmp_path):
+    out = tmp_path / "no" / "such" / "dir.csv"
+    written = write_outputs(out, [{"iso3": "AFG"}], [], [])
+    assert set(written) == set(output_paths(out).values()) and all(p.is_file() for p in written)
+
+
+def test_failure_writing_the_second_csv_changes_nothing(tmp_path, tables, monkeypatch):
+    long_rows, summary, errors = tables
+    out = tmp_path / "out.csv"
+    write_outputs(out, long_rows, summary, errors)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    disk_full = OSError(28, "No space left on device")
+    monkeypatch.setattr(outputfile.os, "fsync", fails_on_call(2, os.fsync, disk_full))   # the second file's
+    with pytest.raises(OutputError) as e:
+        write_outputs(out, long_rows[:1], summary[:1], errors[:1])
+    monkeypatch.undo()
+    assert e.value.file == str(output_paths(out)["summary"]) and "No space left" in e.value.message
+    assert e.value.hint                                       # located, with a hint, as batch errors are
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before   # first target unchanged, no .tmp
+
+
+@pytest.mark.parametrize("cell,written", [
+    ("=HYPERLINK(\"http://x\",\"y\")", "'=HYPERLINK(\"http://x\",\"y\")"),
+    ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+    ("@SUM(A1:A2)", "'@SUM(A1:A2)"),
+    ("-2+3", "'-2+3"),
+    ("\tx", "'\tx"),
+    ("-2.5", "-2.5"),          # a negative number stays a number
+    ("Côte d'Ivoire", "Côte d'Ivoire"),
+])
+def test_csv_cells_that_would_run_as_formulas_are_neutralised(tmp_path, cell, written):
+    import csv as csvmodule
+    from mcof.engine.batch.outputs import write_outputs
+    out = tmp_path / "out.csv"
+    write_outputs(out, [{"country": cell, "sector": "s"}], [{"country": cell}], [])
+    rows = list(csvmodule.reader(out.open(encoding="utf-8")))
+    assert rows[1][rows[0].index("country")] == written
