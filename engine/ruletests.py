@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .errors import McofError
 from .inference import durable_engine
+from .loader_semantics import check_structure
 from .profile import build_profile
 from .ruleset import Ruleset
 from .yamlio import line_of, load_yaml
@@ -67,13 +68,9 @@ def load_cases(ruleset: Ruleset) -> list[Case]:
     """Every case of every ``rules/*.test.yaml``, with the line it is written on."""
     cases = []
     for path in sorted((ruleset.directory / "rules").glob("*.test.yaml")):
-        data = load_yaml(path, McofError) or {}
-        entries = data.get("cases") if isinstance(data, dict) else None
-        if not isinstance(entries, list):
-            raise McofError("a test file holds 'cases:', a list of {rule, fires, does_not_fire}", where=str(path))
-        for entry in entries:
-            if not isinstance(entry, dict) or "rule" not in entry:
-                raise McofError("each case entry names its 'rule'", where=f"{path}:{line_of(entry) or ''}".rstrip(":"))
+        data = load_yaml(path, McofError)
+        check_structure(data, "rule_tests", path)      # a RulesetError, so a McofError
+        for entry in data["cases"]:
             for kind in KINDS:
                 for profile in entry.get(kind) or []:
                     cases.append(Case(entry["rule"], kind, dict(profile) if isinstance(profile, dict) else profile,

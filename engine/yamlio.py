@@ -9,9 +9,10 @@ from .errors import McofError
 
 
 class LineDict(dict):
-    """A mapping that knows the line it started on (1-based)."""
+    """A mapping that knows the line it started on (1-based), and the line of each key."""
 
     line: int | None = None
+    key_lines: dict = {}
 
 
 class LineLoader(yaml.SafeLoader):
@@ -21,12 +22,14 @@ class LineLoader(yaml.SafeLoader):
 def _construct_mapping(loader: LineLoader, node: yaml.MappingNode) -> LineDict:
     loader.flatten_mapping(node)
     mapping = LineDict()
+    mapping.key_lines = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if key in mapping:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key '{key}'", key_node.start_mark)
         mapping[key] = loader.construct_object(value_node, deep=True)
+        mapping.key_lines[key] = key_node.start_mark.line + 1
     mapping.line = node.start_mark.line + 1
     return mapping
 

@@ -17,15 +17,16 @@ from typing import Any
 import yaml
 
 from ..resources import bundled
+from ..schemas import INDICATOR_TYPES, MAPPING_BASES
+from ..structure import Style, first_problem
 from ..yamlio import LineLoader
 from .errors import MappingError, suggestion_hint
 
 BUILTIN_DIR = bundled("engine", "mappings")
 
-BASES = ("source", "policy_choice")
+BASES = MAPPING_BASES
 COMPARATORS = {"gte": ">=", "gt": ">", "lte": "<=", "lt": "<"}
 NEGATED = {"gte": "<", "gt": "<=", "lte": ">", "lt": ">="}
-INDICATOR_TYPES = ("number", "flag", "text")
 
 
 @dataclass
@@ -224,7 +225,7 @@ def load_mapping(name_or_path: str | Path, overrides: dict | None = None) -> Map
                            file=str(path)) from None
     except (OSError, UnicodeDecodeError) as e:
         raise MappingError(f"cannot read mapping: {e}", file=str(path)) from None
-    mapping = parse_mapping(_plain(raw), str(path))
+    mapping = parse_mapping(raw, str(path))
     if overrides:
         mapping = apply_overrides(mapping, overrides)
     return mapping
@@ -260,189 +261,161 @@ class _Ctx:
             if k not in obj:
                 self.fail(f"{field_}.{k}", f"missing required key {k!r}")
 
-    def text(self, obj, field_: str, default: str | None = None) -> str:
-        if obj is None and default is not None:
-            return default
-        if not isinstance(obj, str) or not obj.strip():
-            self.fail(field_, "must be a non-empty text")
-        return obj.strip()
-
     def number(self, obj, field_: str) -> float:
         if isinstance(obj, bool) or not isinstance(obj, (int, float)) or math.isnan(float(obj)):
             self.fail(field_, f"must be a number, not {obj!r}")
         return float(obj)
 
 
-def _column(ctx: _Ctx, obj, field_: str) -> ColumnSpec:
-    if isinstance(obj, dict) and set(obj) == {"column"}:
+def _column(obj) -> ColumnSpec:
+    """A column (its shape checked by the schema): a name, an HXL tag, or alternatives."""
+    if isinstance(obj, dict):
         obj = obj["column"]
-    if isinstance(obj, str):
-        alts = [obj]
-    elif isinstance(obj, list) and obj and all(isinstance(a, str) and a.strip() for a in obj):
-        alts = list(obj)
-    else:
-        ctx.fail(field_, "a column is a header name, an HXL tag (#...), or a list of alternatives")
+    alts = [obj] if isinstance(obj, str) else list(obj)
     return ColumnSpec([a.strip() if a.strip().startswith("#") else a for a in alts])
 
 
+MAPPING_STYLE = Style(word="key", suggest=lambda word, choices: suggestion_hint(word, choices, "names"))
+
+
+def check_mapping_structure(raw: Any, path: str):
+    """The mapping against its JSON Schema (engine/schemas.py): every key known, each of its
+    type, with the line where ``raw`` came from a file (yamlio's LineDict)."""
+    problem = first_problem(raw, "mapping", MAPPING_STYLE)
+    if problem is not None:
+        raise MappingError(problem.message, file=path, row=problem.line, field=problem.field or "(top level)",
+                           hint=problem.hint or "")
+
+
 def parse_mapping(raw: Any, path: str = "<mapping>") -> Mapping:
+    """A mapping from its YAML data: structure by the schema, then what refers across sections
+    (indicators, thresholds, parameters and facts named by conditions and context)."""
+    check_mapping_structure(raw, path)
+    raw = _plain(raw)
     ctx = _Ctx(path)
-    raw = ctx.mapping(raw, "(top level)")
-    ctx.keys(raw, "(top level)",
-             {"mapping", "version", "title", "description", "parameters", "thresholds", "inputs",
-              "facts", "context", "missing_values", "notes"},
-             {"mapping", "inputs", "facts"})
-    name = ctx.text(raw["mapping"], "mapping")
-    missing = raw.get("missing_values", list(DEFAULT_MISSING))
-    if not isinstance(missing, list) or not all(isinstance(m, str) for m in missing):
-        ctx.fail("missing_values", "must be a list of texts")
+    thresholds = _thresholds(ctx, raw.get("thresholds") or {})
+    parameters = _parameters(ctx, raw.get("parameters") or {})
+    inputs = _inputs(ctx, raw["inputs"])
+    indicators = {name: ind for spec in inputs.values() for name, ind in spec.indicators.items()}
+    facts = _facts(ctx, raw["facts"], parameters, indicators, thresholds)
+    context = _context(ctx, raw.get("context") or {}, indicators, thresholds)
+    name = raw["mapping"].strip()
+    return Mapping(name, str(raw.get("title", name)), path, str(raw.get("description", "")).strip(),
+                   inputs, thresholds, parameters, facts, context,
+                   tuple(raw.get("missing_values", DEFAULT_MISSING)), raw)
 
-    # thresholds
-    thresholds: dict[str, Threshold] = {}
-    for tname, t in ctx.mapping(raw.get("thresholds") or {}, "thresholds").items():
-        f = f"thresholds.{tname}"
-        t = ctx.mapping(t, f)
-        ctx.keys(t, f, {"value", "basis", "source", "why", "unit", "indicator"}, {"value", "basis"})
-        basis = t["basis"]
-        if basis not in BASES:
-            ctx.fail(f + ".basis", f"basis must be one of {', '.join(BASES)}, not {basis!r}",
-                     suggestion_hint(str(basis), BASES))
-        if basis == "source" and not t.get("source"):
-            ctx.fail(f + ".source", "a threshold with basis 'source' must state its source")
-        if basis == "policy_choice" and not t.get("why"):
-            ctx.fail(f + ".why", "a policy-choice threshold must say why ('why:')")
-        thresholds[str(tname)] = Threshold(str(tname), ctx.number(t["value"], f + ".value"), basis,
-                                           str(t.get("source", "")).strip(), str(t.get("why", "")).strip(),
-                                           str(t.get("unit", "")))
 
-    # parameters
+def _thresholds(ctx: _Ctx, nodes: dict) -> dict[str, Threshold]:
+    return {str(name): Threshold(str(name), ctx.number(t["value"], f"thresholds.{name}.value"), t["basis"],
+                                 str(t.get("source", "")).strip(), str(t.get("why", "")).strip(),
+                                 str(t.get("unit", "")))
+            for name, t in nodes.items()}
+
+
+def _parameters(ctx: _Ctx, nodes: dict) -> dict[str, Parameter]:
     parameters: dict[str, Parameter] = {}
-    for pname, p in ctx.mapping(raw.get("parameters") or {}, "parameters").items():
-        f = f"parameters.{pname}"
-        p = ctx.mapping(p, f)
-        ctx.keys(p, f, {"value", "choices", "basis", "source", "why"}, {"value"})
-        choices = tuple(p.get("choices") or ())
-        par = Parameter(str(pname), p["value"], choices, p.get("basis", "policy_choice"),
+    for name, p in nodes.items():
+        par = Parameter(str(name), p["value"], tuple(p.get("choices") or ()), p.get("basis", "policy_choice"),
                         str(p.get("source", "")).strip(), str(p.get("why", "")).strip())
-        par.value = _check_parameter_value(par, p["value"], ctx, f + ".value")
-        parameters[str(pname)] = par
+        par.value = _check_parameter_value(par, p["value"], ctx, f"parameters.{name}.value")
+        parameters[str(name)] = par
+    return parameters
 
-    # inputs
+
+def _inputs(ctx: _Ctx, nodes: dict) -> dict[str, InputSpec]:
     inputs: dict[str, InputSpec] = {}
-    all_indicators: dict[str, Indicator] = {}
-    for iid, spec in ctx.mapping(raw["inputs"], "inputs").items():
-        f = f"inputs.{iid}"
-        spec = ctx.mapping(spec, f)
-        ctx.keys(spec, f, {"title", "source", "shape", "primary", "required", "iso3", "name", "year",
-                           "take", "skip", "indicators"}, {"indicators"})
-        shape = spec.get("shape", "wide")
-        if shape not in ("wide", "long"):
-            ctx.fail(f + ".shape", f"shape must be 'wide' or 'long', not {shape!r}")
-        if "iso3" not in spec and "name" not in spec:
-            ctx.fail(f, "an input needs an 'iso3' column, a 'name' column, or both")
-        year = _column(ctx, spec["year"], f + ".year") if "year" in spec else None
-        if shape == "long" and year is None:
-            ctx.fail(f + ".year", "a long-format input needs a 'year' column")
-        take = spec.get("take", "latest_with_value")
-        if take != "latest_with_value":
-            ctx.fail(f + ".take", "only 'latest_with_value' is supported")
-        skip = ctx.mapping(spec.get("skip") or {}, f + ".skip")
-        ctx.keys(skip, f + ".skip", {"empty_iso3", "iso3_prefixes", "reason"})
-        inds: dict[str, Indicator] = {}
-        for ind_name, ind in ctx.mapping(spec["indicators"], f + ".indicators").items():
-            g = f"{f}.indicators.{ind_name}"
-            ind = ctx.mapping(ind, g)
-            ctx.keys(ind, g, {"column", "type", "range", "true_values", "false_values", "blank", "blank_why",
-                              "meaning", "optional", "unit"}, {"column"})
-            typ = ind.get("type", "number")
-            if typ not in INDICATOR_TYPES:
-                ctx.fail(g + ".type", f"type must be one of {', '.join(INDICATOR_TYPES)}",
-                         suggestion_hint(str(typ), INDICATOR_TYPES))
-            rng = ind.get("range")
-            if rng is not None:
-                if not (isinstance(rng, list) and len(rng) == 2):
-                    ctx.fail(g + ".range", "range is [min, max]")
-                rng = (ctx.number(rng[0], g + ".range"), ctx.number(rng[1], g + ".range"))
-            if ind_name in all_indicators:
-                ctx.fail(g, f"indicator {ind_name!r} is declared twice")
-            if "blank" in ind and not ind.get("blank_why"):
-                ctx.fail(g + ".blank_why", "say why a blank cell has a meaning ('blank_why:')")
-            obj = Indicator(str(ind_name), str(iid), _column(ctx, ind["column"], g + ".column"), typ, rng,
-                            tuple(str(v).upper() for v in ind.get("true_values", ["YES", "Y", "TRUE", "1"])),
-                            tuple(str(v).upper() for v in ind.get("false_values", ["NO", "N", "FALSE", "0"])),
-                            ind.get("blank"), str(ind.get("blank_why", "")), str(ind.get("meaning", "")).strip(),
-                            bool(ind.get("optional", False)))
-            inds[str(ind_name)] = obj
-            all_indicators[str(ind_name)] = obj
-        inputs[str(iid)] = InputSpec(
-            str(iid), str(spec.get("title", iid)), str(spec.get("source", "")).strip(), shape,
-            bool(spec.get("primary", False)), bool(spec.get("required", True)),
-            _column(ctx, spec["iso3"], f + ".iso3") if "iso3" in spec else None,
-            _column(ctx, spec["name"], f + ".name") if "name" in spec else None,
-            year, take, bool(skip.get("empty_iso3", False)), tuple(skip.get("iso3_prefixes") or ()),
-            str(skip.get("reason", "not a country (aggregate or non-ISO entity)")), inds)
-    if not inputs:
-        ctx.fail("inputs", "a mapping needs at least one input")
+    seen: set[str] = set()
+    for iid, spec in nodes.items():
+        inputs[str(iid)] = _input(ctx, str(iid), spec, seen)
     primaries = [s for s in inputs.values() if s.primary]
     if len(primaries) > 1:
         ctx.fail("inputs", "only one input may be 'primary: true' (it sets the list of countries)")
     if not primaries:
-        first = next(iter(inputs.values()))
-        first.primary = True
+        next(iter(inputs.values())).primary = True
     if not next(s for s in inputs.values() if s.primary).required:
         ctx.fail("inputs", "the primary input must be required")
+    return inputs
 
-    # facts
+
+def _input(ctx: _Ctx, iid: str, spec: dict, seen: set[str]) -> InputSpec:
+    """One input table; `seen` holds the indicator names of the inputs before it."""
+    f = f"inputs.{iid}"
+    shape = spec.get("shape", "wide")
+    if "iso3" not in spec and "name" not in spec:
+        ctx.fail(f, "an input needs an 'iso3' column, a 'name' column, or both")
+    year = _column(spec["year"]) if "year" in spec else None
+    if shape == "long" and year is None:
+        ctx.fail(f + ".year", "a long-format input needs a 'year' column")
+    indicators: dict[str, Indicator] = {}
+    for name, ind in spec["indicators"].items():
+        if name in seen:
+            ctx.fail(f"{f}.indicators.{name}", f"indicator {name!r} is declared twice")
+        seen.add(name)
+        indicators[str(name)] = _indicator(ctx, iid, str(name), ind)
+    skip = spec.get("skip") or {}
+    return InputSpec(
+        iid, str(spec.get("title", iid)), str(spec.get("source", "")).strip(), shape,
+        bool(spec.get("primary", False)), bool(spec.get("required", True)),
+        _column(spec["iso3"]) if "iso3" in spec else None, _column(spec["name"]) if "name" in spec else None,
+        year, spec.get("take", "latest_with_value"), bool(skip.get("empty_iso3", False)),
+        tuple(skip.get("iso3_prefixes") or ()), str(skip.get("reason", "not a country (aggregate or non-ISO entity)")),
+        indicators)
+
+
+def _indicator(ctx: _Ctx, iid: str, name: str, ind: dict) -> Indicator:
+    g = f"inputs.{iid}.indicators.{name}"
+    rng = ind.get("range")
+    if rng is not None:
+        rng = (ctx.number(rng[0], g + ".range"), ctx.number(rng[1], g + ".range"))
+    return Indicator(name, iid, _column(ind["column"]), ind.get("type", "number"), rng,
+                     tuple(str(v).upper() for v in ind.get("true_values", ["YES", "Y", "TRUE", "1"])),
+                     tuple(str(v).upper() for v in ind.get("false_values", ["NO", "N", "FALSE", "0"])),
+                     ind.get("blank"), str(ind.get("blank_why", "")), str(ind.get("meaning", "")).strip(),
+                     bool(ind.get("optional", False)))
+
+
+def _facts(ctx: _Ctx, nodes: dict, parameters: dict, indicators: dict, thresholds: dict) -> dict[str, FactSpec]:
+    """Each fact in order: a condition may read only the facts declared above it."""
     facts: dict[str, FactSpec] = {}
-    for fname, fs in ctx.mapping(raw["facts"], "facts").items():
-        f = f"facts.{fname}"
-        fs = ctx.mapping(fs, f)
-        ctx.keys(fs, f, {"type", "when", "members", "parameter", "why", "empty"}, {"type"})
-        typ = fs["type"]
-        spec = FactSpec(str(fname), typ, why=str(fs.get("why", "")).strip(),
+    for name, fs in nodes.items():
+        f = f"facts.{name}"
+        spec = FactSpec(str(name), fs["type"], why=str(fs.get("why", "")).strip(),
                         empty_note=str(fs.get("empty", "")).strip())
         if "parameter" in fs:
             if fs["parameter"] not in parameters:
                 ctx.fail(f + ".parameter", f"unknown parameter {fs['parameter']!r}",
                          suggestion_hint(str(fs["parameter"]), parameters, "parameters"))
             spec.parameter = fs["parameter"]
-        elif typ == "bool":
+        elif spec.type == "bool":
             if "when" not in fs:
                 ctx.fail(f + ".when", "a bool fact needs a 'when' condition")
-            spec.when = _condition(ctx, fs["when"], f + ".when", all_indicators, thresholds, facts)
-        elif typ == "list":
+            spec.when = _condition(ctx, fs["when"], f + ".when", indicators, thresholds, facts)
+        elif spec.type == "list":
             members = ctx.mapping(fs.get("members"), f + ".members")
             for value, m in members.items():
                 g = f"{f}.members.{value}"
-                m = ctx.mapping(m, g)
-                ctx.keys(m, g, {"when", "why"}, {"when"})
-                spec.members[str(value)] = _condition(ctx, m["when"], g + ".when", all_indicators,
-                                                      thresholds, facts)
+                spec.members[str(value)] = _condition(ctx, m["when"], g + ".when", indicators, thresholds, facts)
                 spec.member_why[str(value)] = str(m.get("why", "")).strip()
         else:
-            ctx.fail(f + ".type", f"fact type must be 'bool' or 'list' (or give 'parameter'), not {typ!r}")
-        facts[str(fname)] = spec
+            ctx.fail(f + ".type", f"fact type must be 'bool' or 'list' (or give 'parameter'), not {spec.type!r}")
+        facts[str(name)] = spec
+    return facts
 
+
+def _context(ctx: _Ctx, nodes: dict, indicators: dict, thresholds: dict) -> dict[str, ContextSpec]:
     context: dict[str, ContextSpec] = {}
-    for cname, cs in ctx.mapping(raw.get("context") or {}, "context").items():
-        f = f"context.{cname}"
-        cs = ctx.mapping(cs, f)
-        ctx.keys(cs, f, {"indicator", "bands", "otherwise", "why"}, {"indicator", "bands", "otherwise"})
-        if cs["indicator"] not in all_indicators:
+    for name, cs in nodes.items():
+        f = f"context.{name}"
+        if cs["indicator"] not in indicators:
             ctx.fail(f + ".indicator", f"unknown indicator {cs['indicator']!r}",
-                     suggestion_hint(str(cs["indicator"]), all_indicators, "indicators"))
-        bands = []
-        for i, b in enumerate(cs["bands"] or []):
-            b = ctx.mapping(b, f"{f}.bands[{i}]")
-            ctx.keys(b, f"{f}.bands[{i}]", {"gte", "label"}, {"gte", "label"})
-            if b["gte"] not in thresholds:
-                ctx.fail(f"{f}.bands[{i}].gte", f"unknown threshold {b['gte']!r}",
-                         suggestion_hint(str(b["gte"]), thresholds, "thresholds"))
-            bands.append((b["gte"], str(b["label"])))
-        context[str(cname)] = ContextSpec(str(cname), cs["indicator"], bands, str(cs["otherwise"]))
-
-    return Mapping(name, str(raw.get("title", name)), path, str(raw.get("description", "")).strip(),
-                   inputs, thresholds, parameters, facts, context, tuple(missing), raw)
+                     suggestion_hint(str(cs["indicator"]), indicators, "indicators"))
+        for i, band in enumerate(cs["bands"] or []):
+            if band["gte"] not in thresholds:
+                ctx.fail(f"{f}.bands[{i}].gte", f"unknown threshold {band['gte']!r}",
+                         suggestion_hint(str(band["gte"]), thresholds, "thresholds"))
+        bands = [(band["gte"], str(band["label"])) for band in cs["bands"] or []]
+        context[str(name)] = ContextSpec(str(name), cs["indicator"], bands, str(cs["otherwise"]))
+    return context
 
 
 def _condition(ctx: _Ctx, obj, field_: str, indicators: dict, thresholds: dict, facts: dict):
