@@ -105,7 +105,9 @@ def test_thresholds_override_and_json_output(tmp_path):
     def slow(report):
         return sum(1 for p in report.profiles if "slow_onset_natural" in p.facts.get("crisis_type", []))
     assert slow(strict) < slow(loose)
-    assert set(json.loads(out.read_text())) == {"long", "summary", "errors"}
+    data = json.loads(out.read_text())
+    assert set(data) == {"schema_version", "provenance", "long", "summary", "errors"}
+    assert data["provenance"]["parameters"]["thresholds"]["drought"]["overridden"] is True
 
 
 def test_batch_under_2021(tmp_path):

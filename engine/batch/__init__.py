@@ -5,7 +5,7 @@
     profiles = build_profiles(table, mapping)                          # list[CountryProfile]
     # ... the engine assesses each profile.facts -> assessment dict (CONTRACT.md JSON shape)
     long_rows, summary_rows = build_tables([(profile, assessment), ...], sectors=[...], levels=ruleset.levels)
-    write_outputs("out.csv", long_rows, summary_rows, build_error_rows(table))
+    write_outputs("out.csv", long_rows, summary_rows, build_error_rows(table), provenance)
 
 Every error is a :class:`BatchError` (``MappingError``, ``InputError``, ``OutputError``) with
 ``message``, ``file``/``row``/``column``/``field`` and ``hint``.  No click here.

@@ -17,13 +17,19 @@ SHEETS = ("long", "summary", "errors")
 
 
 def output_paths(path: str | Path) -> dict[str, Path]:
-    """The files ``write_outputs`` writes for ``path``."""
+    """The files ``write_outputs`` writes for ``path``: a CSV output is three tables and the
+    provenance sidecar (CONTRACT.md, "Provenance"); XLSX and JSON carry it inside."""
     p = Path(path)
     fmt = _format(p)
     if fmt == "csv":
         return {"long": p, "summary": p.with_name(p.stem + ".summary.csv"),
-                "errors": p.with_name(p.stem + ".errors.csv")}
+                "errors": p.with_name(p.stem + ".errors.csv"),
+                "provenance": p.with_name(p.stem + ".provenance.json")}
     return {"all": p}
+
+
+def _provenance_bytes(record: dict) -> bytes:
+    return (json.dumps(record, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
 def _format(p: Path) -> str:
@@ -101,11 +107,12 @@ def _csv_bytes(rows: list[dict], preferred: list[str] | None) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
-def _xlsx_write(fh, tables: dict[str, tuple[list[dict], list[str] | None]]):
+def _xlsx_write(fh, tables: dict[str, tuple[list[dict], list[str] | None]], provenance: dict):
     import openpyxl
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
+
     for name, (rows, preferred) in tables.items():
         ws = wb.create_sheet(name)
         cols = _columns(rows, preferred)
@@ -124,20 +131,24 @@ def _xlsx_write(fh, tables: dict[str, tuple[list[dict], list[str] | None]]):
                 if isinstance(cell.value, str) and cell.value.startswith("="):
                     cell.data_type = "s"
         ws.freeze_panes = "A2"
+    sheet = wb.create_sheet("provenance")  # what produced the workbook, one key per row
+    sheet.append(["key", "value"])
+    for key, value in provenance.items():
+        sheet.append([key, value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)])
     wb.save(fh)
 
 
-def _staged_files(p: Path, fmt: str, tables: dict) -> Iterator[tuple[Path, Callable[[BinaryIO], None]]]:
+def _staged_files(p: Path, fmt: str, tables: dict, provenance: dict) -> Iterator[tuple[Path, Callable[[BinaryIO], None]]]:
     """(target, write) for each file of the output, built one at a time: a CSV table is
     serialised only when the one before it is staged, so a failure stops at the first."""
     if fmt == "csv":
         for key, target in output_paths(p).items():
-            data = _csv_bytes(*tables[key])
+            data = _provenance_bytes(provenance) if key == "provenance" else _csv_bytes(*tables[key])
             yield target, lambda handle, data=data: handle.write(data)
     elif fmt == "xlsx":
-        yield p, lambda handle: _xlsx_write(handle, tables)
+        yield p, lambda handle: _xlsx_write(handle, tables, provenance)
     else:
-        obj = {}
+        obj = {"schema_version": provenance["schema_version"], "provenance": provenance}
         for key, (rows, preferred) in tables.items():
             cols = _columns(rows, preferred)   # once per table, not per row
             obj[key] = [{c: _jsonable(r.get(c)) for c in cols} for r in rows]
@@ -145,7 +156,8 @@ def _staged_files(p: Path, fmt: str, tables: dict) -> Iterator[tuple[Path, Calla
         yield p, lambda handle: handle.write(data)
 
 
-def write_outputs(path, long_rows: list[dict], summary_rows: list[dict], error_rows: list[dict]) -> list[Path]:
+def write_outputs(path, long_rows: list[dict], summary_rows: list[dict], error_rows: list[dict],
+                  provenance: dict) -> list[Path]:
     """Write the long table, the summary and the errors table; the format follows ``path``'s
     extension: ``.csv`` (``out.csv``, ``out.summary.csv``, ``out.errors.csv``), ``.xlsx``
     (three sheets) or ``.json`` (one object with keys long, summary, errors).
@@ -161,7 +173,7 @@ def write_outputs(path, long_rows: list[dict], summary_rows: list[dict], error_r
               "errors": (error_rows, ERROR_COLUMNS)}
     staged: list[tuple[Path, Path]] = []
     try:
-        for target, write in _staged_files(p, fmt, tables):
+        for target, write in _staged_files(p, fmt, tables, provenance):
             staged.append((stage(target, write), target))
         return commit(staged)
     except BaseException as error:

@@ -14,6 +14,7 @@ from typing import Callable, Sequence
 from ..assessment import conclusions, upstream_input_facts
 from ..errors import McofError
 from ..profile import normalize_profile
+from ..provenance import SCHEMA_VERSION, file_input, provenance
 from ..ruleset import Ruleset, load_ruleset
 from ..vectorized import encode, evaluate
 from .errors import RowError
@@ -36,6 +37,7 @@ class BatchReport:
     error_rows: list[dict]
     not_assessed: dict[str, str] = field(default_factory=dict)   # iso3 -> why
     written: list[Path] = field(default_factory=list)
+    provenance: dict = field(default_factory=dict)
 
     @property
     def failed_rows(self) -> list[dict]:
@@ -104,6 +106,25 @@ def run_batch(inputs: Sequence[str | Path], mapping_name: str | Path, ruleset_na
     error_rows = build_error_rows(list(table.errors) + rejected)
     report = BatchReport(ruleset, profiles, [r for _, r in pairs], long_rows, summary_rows, error_rows,
                          not_assessed)
+    report.provenance = batch_provenance(ruleset, mapping, inputs, report)
     if output is not None:
-        report.written = write_outputs(output, long_rows, summary_rows, error_rows)
+        report.written = write_outputs(output, long_rows, summary_rows, error_rows, report.provenance)
     return report
+
+
+def batch_provenance(ruleset: Ruleset, mapping, inputs: Sequence[str | Path], report: "BatchReport") -> dict:
+    """What produced a batch output: tool, ruleset, the input tables with their sha256, the
+    mapping, every threshold and parameter in force with its basis and whether it was
+    overridden, and the row counts (CONTRACT.md, "Provenance")."""
+    def setting(item) -> dict:
+        entry = {"value": item.value, "basis": item.basis, "source": item.source or None}
+        if item.overridden:
+            entry["overridden"], entry["mapping_default"] = True, item.default
+        return entry
+    record = provenance(ruleset, [file_input(path) for path in inputs], {
+        "mapping": {"name": mapping.name, **file_input(mapping.path)},
+        "thresholds": {name: setting(t) for name, t in mapping.thresholds.items()},
+        "parameters": {name: setting(p) for name, p in mapping.parameters.items()},
+        "countries": len(report.profiles), "assessed": len(report.profiles) - len(report.not_assessed),
+        "not_assessed": len(report.not_assessed), "failed_rows": len(report.failed_rows)})
+    return {"schema_version": SCHEMA_VERSION, **record}

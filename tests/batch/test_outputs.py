@@ -10,6 +10,9 @@ import mcof.engine.batch.outputs as outputs
 import mcof.engine.outputfile as outputfile
 from mcof.engine.batch import OutputError, build_error_rows, build_tables, output_paths, write_outputs
 
+# what run_batch passes: a provenance record (engine/batch/pipeline.py batch_provenance)
+PROVENANCE = {"schema_version": "1", "tool": {"name": "mcof", "version": "test"}}
+
 
 def fake_assessment(profile):
     """A stand-in for the engine: CONTRACT.md shape, two rules for one sector."""
@@ -82,9 +85,11 @@ def test_summary_table(tables, real_profiles):
 def test_csv_outputs(tmp_path, tables):
     long_rows, summary, errors = tables
     out = tmp_path / "out.csv"
-    written = write_outputs(out, long_rows, summary, errors)
+    written = write_outputs(out, long_rows, summary, errors, PROVENANCE)
     assert set(written) == set(output_paths(out).values())
-    assert {p.name for p in tmp_path.iterdir()} == {"out.csv", "out.summary.csv", "out.errors.csv"}
+    assert {p.name for p in tmp_path.iterdir()} == {"out.csv", "out.summary.csv", "out.errors.csv",
+                                                    "out.provenance.json"}
+    assert json.loads((tmp_path / "out.provenance.json").read_text()) == PROVENANCE
     with open(out, encoding="utf-8", newline="") as fh:
         back = list(csv.DictReader(fh))
     assert len(back) == len(long_rows)
@@ -99,9 +104,10 @@ def test_csv_outputs(tmp_path, tables):
 def test_xlsx_round_trip(tmp_path, tables):
     long_rows, summary, errors = tables
     out = tmp_path / "out.xlsx"
-    write_outputs(out, long_rows, summary, errors)
+    write_outputs(out, long_rows, summary, errors, PROVENANCE)
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames == ["long", "summary", "errors"]
+    assert wb.sheetnames == ["long", "summary", "errors", "provenance"]
+    assert [c.value for c in wb["provenance"][2]] == ["schema_version", "1"]
     for name, rows in (("long", long_rows), ("summary", summary), ("errors", errors)):
         ws = wb[name]
         head = [c.value for c in ws[1]]
@@ -115,7 +121,7 @@ def test_xlsx_round_trip(tmp_path, tables):
 
 def test_xlsx_text_never_becomes_formula(tmp_path):
     out = tmp_path / "f.xlsx"
-    write_outputs(out, [{"iso3": "XXX", "country": "=1+1"}], [], [])
+    write_outputs(out, [{"iso3": "XXX", "country": "=1+1"}], [], [], PROVENANCE)
     ws = openpyxl.load_workbook(out)["long"]
     cell = ws["B2"]
     assert cell.value == "=1+1" and cell.data_type == "s"
@@ -124,9 +130,10 @@ def test_xlsx_text_never_becomes_formula(tmp_path):
 def test_json_output(tmp_path, tables):
     long_rows, summary, errors = tables
     out = tmp_path / "out.json"
-    write_outputs(out, long_rows, summary, errors)
+    write_outputs(out, long_rows, summary, errors, PROVENANCE)
     obj = json.loads(out.read_text(encoding="utf-8"))
-    assert set(obj) == {"long", "summary", "errors"}
+    assert set(obj) == {"schema_version", "provenance", "long", "summary", "errors"}
+    assert obj["provenance"] == PROVENANCE
     assert len(obj["long"]) == len(long_rows)
     afg = next(r for r in obj["long"] if r["iso3"] == "AFG" and r["sector"])
     assert isinstance(afg["rules"], list) and isinstance(afg["evidence"], list)
@@ -134,14 +141,14 @@ def test_json_output(tmp_path, tables):
 
 def test_unknown_output_extension(tmp_path):
     with pytest.raises(OutputError) as e:
-        write_outputs(tmp_path / "out.txt", [], [], [])
+        write_outputs(tmp_path / "out.txt", [], [], [], PROVENANCE)
     assert ".csv" in e.value.hint
 
 
 def test_output_under_a_file_is_a_located_output_error(tmp_path):
     (tmp_path / "plain").write_text("not a directory")
     with pytest.raises(OutputError) as e:
-        write_outputs(tmp_path / "plain" / "out.csv", [], [], [])
+        write_outputs(tmp_path / "plain" / "out.csv", [], [], [], PROVENANCE)
     assert e.value.file == str(tmp_path / "plain" / "out.csv") and e.value.hint
     assert [p.name for p in tmp_path.iterdir()] == ["plain"]
 
@@ -166,23 +173,23 @@ def test_xlsx_failure_mid_write_leaves_nothing(tmp_path, tables, monkeypatch):
     long_rows, summary, errors = tables
     out = tmp_path / "out.xlsx"
 
-    def broken(fh, tables_):
+    def broken(fh, tables_, provenance_):
         fh.write(b"PK\x03\x04 half a workbook")
         raise Boom("disk full")
     monkeypatch.setattr(outputs, "_xlsx_write", broken)
     with pytest.raises(Boom):
-        write_outputs(out, long_rows, summary, errors)
+        write_outputs(out, long_rows, summary, errors, PROVENANCE)
     assert list(tmp_path.iterdir()) == []
 
 
 def test_failure_keeps_previous_output_whole(tmp_path, tables, monkeypatch):
     long_rows, summary, errors = tables
     out = tmp_path / "out.csv"
-    write_outputs(out, long_rows, summary, errors)
+    write_outputs(out, long_rows, summary, errors, PROVENANCE)
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     monkeypatch.setattr(outputs, "_csv_bytes", fails_on_call(3, outputs._csv_bytes, Boom("killed")))
     with pytest.raises(Boom):
-        write_outputs(out, long_rows[:1], summary[:1], errors[:1])
+        write_outputs(out, long_rows[:1], summary[:1], errors[:1], PROVENANCE)
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before   # old files intact, no temp left
 
 
@@ -193,7 +200,7 @@ def test_failure_in_json_dump_leaves_nothing(tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
     monkeypatch.setattr(outputfile.os, "replace", no_replace)
     with pytest.raises(OutputError) as e:
-        write_outputs(out, [{"iso3": "AFG"}], [], [])
+        write_outputs(out, [{"iso3": "AFG"}], [], [], PROVENANCE)
     monkeypatch.undo()
     assert e.value.file == str(out) and "No space left" in e.value.message
     assert list(tmp_path.iterdir()) == []
@@ -209,7 +216,7 @@ def test_json_columns_computed_once_per_table(tmp_path, monkeypatch):
         return real(rows, pref)
     monkeypatch.setattr(outputs, "_columns", counted)
     rows = [{"iso3": f"C{i:02d}", "country": str(i), "extra": i} for i in range(50)]
-    write_outputs(tmp_path / "out.json", rows, rows, [])
+    write_outputs(tmp_path / "out.json", rows, rows, [], PROVENANCE)
     assert len(calls) <= 3                       # one per table at most (long, summary, errors)
     obj = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
     assert len(obj["long"]) == 50 and obj["summary"][7] == {"iso3": "C07", "country": "7", "extra": 7}
@@ -227,26 +234,26 @@ def umask_022():
 
 def test_csv_outputs_follow_the_umask(tmp_path, tables, umask_022):
     long_rows, summary, errors = tables
-    written = write_outputs(tmp_path / "out.csv", long_rows, summary, errors)
-    assert sorted(p.name for p in written) == ["out.csv", "out.errors.csv", "out.summary.csv"]
+    written = write_outputs(tmp_path / "out.csv", long_rows, summary, errors, PROVENANCE)
+    assert sorted(p.name for p in written) == ["out.csv", "out.errors.csv", "out.provenance.json", "out.summary.csv"]
     assert {p.name: p.stat().st_mode & 0o777 for p in written} == {p.name: 0o644 for p in written}
 
 
 def test_missing_output_directory_is_created(tmp_path):
     out = tmp_path / "no" / "such" / "dir.csv"
-    written = write_outputs(out, [{"iso3": "AFG"}], [], [])
+    written = write_outputs(out, [{"iso3": "AFG"}], [], [], PROVENANCE)
     assert set(written) == set(output_paths(out).values()) and all(p.is_file() for p in written)
 
 
 def test_failure_writing_the_second_csv_changes_nothing(tmp_path, tables, monkeypatch):
     long_rows, summary, errors = tables
     out = tmp_path / "out.csv"
-    write_outputs(out, long_rows, summary, errors)
+    write_outputs(out, long_rows, summary, errors, PROVENANCE)
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     disk_full = OSError(28, "No space left on device")
     monkeypatch.setattr(outputfile.os, "fsync", fails_on_call(2, os.fsync, disk_full))   # the second file's
     with pytest.raises(OutputError) as e:
-        write_outputs(out, long_rows[:1], summary[:1], errors[:1])
+        write_outputs(out, long_rows[:1], summary[:1], errors[:1], PROVENANCE)
     monkeypatch.undo()
     assert e.value.file == str(output_paths(out)["summary"]) and "No space left" in e.value.message
     assert e.value.hint                                       # located, with a hint, as batch errors are
@@ -266,6 +273,6 @@ def test_csv_cells_that_would_run_as_formulas_are_neutralised(tmp_path, cell, wr
     import csv as csvmodule
     from mcof.engine.batch.outputs import write_outputs
     out = tmp_path / "out.csv"
-    write_outputs(out, [{"country": cell, "sector": "s"}], [{"country": cell}], [])
+    write_outputs(out, [{"country": cell, "sector": "s"}], [{"country": cell}], [], PROVENANCE)
     rows = list(csvmodule.reader(out.open(encoding="utf-8")))
     assert rows[1][rows[0].index("country")] == written
