@@ -234,6 +234,20 @@ def sectors(ruleset, fmt, output):
 
 
 @main.command()
+@click.argument("kind", type=click.Choice(["ruleset", "profile", "mapping", "result"]))
+@ruleset_option()
+@output_option
+def schema(kind, ruleset, output):
+    """Print the JSON Schema of a KIND of file: ruleset (every ruleset file, one $defs entry
+    each), profile (the facts the ruleset's profiles may carry), mapping (batch mappings) or
+    result (what `mcof assess --format json` prints). Editors can validate YAML with it.
+    """
+    from .engine.render import to_json
+    from .engine.schema import json_schema
+    emit(to_json(json_schema(kind, ruleset)), output)
+
+
+@main.command()
 @click.argument("result_file", type=click.Path(dir_okay=False))
 @click.option("--ruleset", "-r", default=None, metavar="PATH",
               help="The ruleset to verify against (default: the built-in ruleset the result names).")

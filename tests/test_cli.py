@@ -116,6 +116,7 @@ HELP_CASES = [
     (["rules", "test"], "Run the ruleset's own test cases"),
     (["rules", "sentences"], "Every sentence of the paragraphs the ruleset reads"),
     (["verify"], "say whether it still reproduces"),
+    (["schema"], "Editors can validate YAML with it"),
 ]
 HELP_PHRASES = {" ".join(command): phrase for command, phrase in HELP_CASES}
 
@@ -235,3 +236,15 @@ def test_profile_from_standard_input():
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["profile"]["crisis_type"] == ["health"] and data["provenance"]["inputs"] == [{"file": "<stdin>"}]
+
+
+@pytest.mark.parametrize("kind", ["ruleset", "profile", "mapping", "result"])
+def test_schema_command_prints_a_json_schema(kind):
+    import jsonschema
+    result = run("schema", kind, "--ruleset", "2021")
+    assert result.exit_code == 0, result.stderr
+    schema = json.loads(result.stdout)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    if kind == "profile":  # the example profiles validate against it
+        from mcof.engine import read_profile_file
+        jsonschema.validate(read_profile_file(ROOT / "examples" / "libya-2011.yaml"), schema)

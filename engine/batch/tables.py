@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Iterable, Sequence
 
 from ..assessment import phase_rank
+from ..model import LEVELS
 from .errors import RowError
 from .profiles import CountryProfile
 
@@ -49,17 +50,17 @@ def _no_recommendation_note(profile: CountryProfile) -> str:
     return s
 
 
-def build_tables(results, sectors: list[str] | None = None, levels: Sequence[str] | None = None):
+def build_tables(results, sectors: list[str] | None = None, levels: Sequence[str] = LEVELS):
     """(long_rows, summary_rows) from a list of (CountryProfile, assessment_dict).
 
     ``assessment_dict`` has the CONTRACT.md JSON shape (``recommendations: [{sector, phase,
     level, justifications: [{rule, level, citation, quote, facts}]}]``).  ``sectors`` (the
     ruleset's sector slugs, in order) fixes the summary's sector columns; by default the
-    sectors that occur, in order of appearance.  ``levels`` (the ruleset's levels, highest
-    first: ``ruleset.levels``) picks a sector's summary level when it is recommended in several
-    phases; without it the first in phase order is shown.
+    sectors that occur, in order of appearance.  ``levels`` (highest first; every ruleset has
+    the contract's three) picks a sector's summary level when it is recommended in several
+    phases: the highest.
     """
-    levels = list(levels or [])
+    levels = list(levels)
     results = list(results)
     sector_order = _first_seen(list(sectors or []), (rec.get("sector") for _, a in results
                                                      for rec in _recommendations(a)))

@@ -22,11 +22,11 @@ from markupsafe import Markup, escape
 
 from ..assessment import PHASE_ORDER, phase_rank
 from ..linkages import by_linkage
+from ..model import LEVELS
 
 __all__ = ["PHASES", "LEVELS", "render_assessment", "render_diff", "render_compare"]
 
 PHASES: tuple[str, ...] = PHASE_ORDER
-LEVELS: tuple[str, ...] = ("critical", "important", "recommended")  # highest first
 _MAX_CHAIN_DEPTH = 12
 
 _env = Environment(
