@@ -562,7 +562,8 @@ def diff(profile_a, profile_b, assignments, ruleset, fmt, output):
               help="Sweep a batch mapping's thresholds instead of facts (with --data and --country).")
 @click.option("--data", "data_files", multiple=True, type=click.Path(dir_okay=False),
               help="With --mapping: an input table (repeatable, as for `mcof batch`).")
-@click.option("--country", "countries", multiple=True, metavar="ISO3", help="With --mapping: a country to follow.")
+@click.option("--country", "countries", multiple=True, metavar="COUNTRY",
+              help="With --mapping: a country to follow (ISO3, ISO2 or name).")
 @format_option()
 @output_option
 def sweep(profile, varies, assignments, ruleset, changing_only, mapping_name, data_files, countries, fmt, output):
@@ -580,8 +581,9 @@ def sweep(profile, varies, assignments, ruleset, changing_only, mapping_name, da
                                    "not a PROFILE or --set")
         if not data_files or not countries:
             raise click.UsageError("--mapping needs --data (the tables) and --country (ISO3 codes)")
+        from .engine.batch.countries import country_argument
         from .engine.batch.sweep import parse_threshold_vary, threshold_sweep
-        result = threshold_sweep(data_files, mapping_name, ruleset, [c.upper() for c in countries],
+        result = threshold_sweep(data_files, mapping_name, ruleset, [country_argument(c, "--country") for c in countries],
                                  [parse_threshold_vary(text) for text in varies])
         if changing_only:
             for country in result["countries"]:
@@ -703,13 +705,17 @@ def progress_reporter():
               help="How indicators become profile facts: a built-in mapping (inform) or a YAML file.")
 @ruleset_option()
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False),
-              help="out.csv (+ out.summary.csv, out.errors.csv), out.xlsx (three sheets) or out.json.")
+              help="out.csv (+ out.summary.csv, out.errors.csv, out.provenance.json), out.xlsx, out.json, "
+                   "or report.html (the batch report: map, heat table, counts, errors).")
+@click.option("--report", "report_path", default=None, type=click.Path(dir_okay=False),
+              help="Also write the batch report (HTML) beside a CSV, XLSX or JSON --output.")
 @click.option("--threshold", "-t", "thresholds", multiple=True, metavar="NAME=VALUE",
               help="Override a threshold or parameter of the mapping, e.g. -t drought=6 -t phase=before,during.")
 @click.option("--encoding", default=None, help="Encoding of CSV inputs (default: detected).")
-@click.option("--explain", "explain_iso3", multiple=True, metavar="ISO3",
-              help="Also print this country's explanation, from its indicator values to its sectors.")
-def batch(inputs, mapping_name, ruleset, output, thresholds, encoding, explain_iso3):
+@click.option("--explain", "explain_iso3", multiple=True, metavar="COUNTRY",
+              help="Also print this country's explanation, from its indicator values to its sectors "
+                   "(ISO3, ISO2 or name).")
+def batch(inputs, mapping_name, ruleset, output, report_path, thresholds, encoding, explain_iso3):
     """Assess every country of one or more indicator tables (CSV, Excel, HXL-tagged CSV).
 
     Several INPUTS are joined on the ISO3 code. Bad rows are reported with file, row,
@@ -720,15 +726,23 @@ def batch(inputs, mapping_name, ruleset, output, thresholds, encoding, explain_i
     Example (INFORM 2020 and UN DESA migrant stock, see docs/batch.md):
       mcof batch inform_risk_2020_v040.csv migrant_stock_share_undesa2024.csv --mapping inform --ruleset 2012 --output out.csv
     """
+    from .engine.batch.countries import country_argument
     from .engine.batch.pipeline import run_batch
+    explain_iso3 = [country_argument(c, "--explain") for c in explain_iso3]  # checked before the batch runs
+    if Path(output).suffix.lower() in (".html", ".htm"):
+        output, report_path = None, output
     bar, report_progress = progress_reporter()
     with bar or contextlib.nullcontext():
         report = run_batch(inputs, mapping_name, ruleset, output, overrides=parse_overrides(thresholds),
                            encoding=encoding, progress=report_progress)
+    if report_path:
+        from .engine.outputfile import write_file
+        from .engine.report.batch_html import render_batch_report
+        report.written.append(write_file(report_path, render_batch_report(report)))
     from .engine.render import batch_summary, country_explanation
     click.echo(batch_summary(report))
     for iso3 in explain_iso3:
-        click.echo(country_explanation(report, iso3.upper()))
+        click.echo(country_explanation(report, iso3))
     for path in report.written:
         click.echo(f"wrote {path}", err=True)
     if report.failed_rows:

@@ -50,7 +50,7 @@ def test_installed_package_carries_its_data_and_type_marker(fresh_install):
     package = purelib / "mcof"
     for part in ("py.typed", "rulesets/2012/ruleset.yaml", "rulesets/2021/crosswalk.yaml",
                  "rulesets/sources/MC2355.txt", "engine/mappings/inform.yaml",
-                 "engine/report/templates/report.html.j2"):
+                 "engine/report/templates/report.html.j2", "engine/report/data/countries-110m.json"):
         assert (package / part).is_file(), part
 
 

@@ -87,3 +87,25 @@ def resolve(code: str | None, name: str | None) -> Resolved:
             return Resolved(r.iso3, name, r.how, r.detail)
         return r
     return Resolved(None, None, "unknown", "")
+
+
+def country_argument(text: str, where: str) -> str:
+    """The ISO3 code a person means by an ISO3 or ISO2 code or a country's name (as --explain
+    and --country take them); an unknown one is refused with did-you-means, before any work."""
+    from ..errors import ProfileError, close_matches
+    wanted = text.strip()
+    if valid_iso3(wanted.upper()):
+        return wanted.upper()
+    two = pycountry.countries.get(alpha_2=wanted.upper()) if len(wanted) == 2 else None
+    if two:
+        return two.alpha_3
+    found = lookup_name(wanted)
+    if found.iso3:
+        return found.iso3
+    codes = [c.alpha_3 for c in pycountry.countries]
+    names = {country_name(code): code for code in codes}
+    guesses = [f"{code} ({country_name(code)})" for code in close_matches(wanted.upper(), codes)]
+    guesses += [f"{names[name]} ({name})" for name in close_matches(wanted, names)]
+    raise ProfileError(f"unknown country {text!r}", where=where,
+                       hint=(f"did you mean {', '.join(dict.fromkeys(guesses))}?" if guesses else found.detail)
+                       or "give an ISO3 code, an ISO2 code or the country's name")
