@@ -119,7 +119,9 @@ def sector_names(ruleset) -> dict[str, str]:
 
 @click.group(cls=McofGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="mcof", prog_name="mcof")
-def main():
+@click.option("--no-cache", is_flag=True, help="Read rulesets from their YAML, not from the cache of loaded "
+              "rulesets ($MCOF_CACHE_DIR, else ~/.cache/mcof; also MCOF_NO_CACHE=1).")
+def main(no_cache):
     """mcof: IOM's Migration Crisis Operational Framework (MCOF), executable and explained.
 
     Describe a crisis (type, phase, circumstances) and get the framework's prioritised
@@ -131,6 +133,8 @@ def main():
       mcof assess --set crisis_type=man_made --set phase=during --set international_migrants_caught=true
       mcof explain examples/libya-2011.yaml --sector transport_assistance
     """
+    if no_cache:
+        os.environ["MCOF_NO_CACHE"] = "1"
 
 
 @main.command()

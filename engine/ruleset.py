@@ -16,14 +16,11 @@ the line, the rule id and the field, and suggests a fix where it can.
 """
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
-from .crosswalk import inherited_rules, load_crosswalk
+from . import rulesetcache
+from .rulesetcache import content_hash
 from .errors import RulesetError
-from .loader_rules import check_derived_facts, check_unique_ids, load_rules, operand_problem, value_problem
-from .loader_semantics import (Reader, load_catalogue, load_documents, load_facts, load_linkage_targets,
-                               load_readings, load_scenarios, load_sectors, load_wording)
 from .model import (CONCLUSION_KINDS, DEPARTS, FACT_TYPES, LEVELS, LINKAGE_KINDS, RULE_ID, TARGET_KEYS,
                     Catalogued, Citation, Conclusion, CrosswalkLink, FactSpec, Linkage, LinkageTarget, Rule,
                     Ruleset, Scenario, Sector, Unencoded, is_flag_test)
@@ -32,7 +29,7 @@ from .resources import bundled
 __all__ = ["BUILTIN_DIR", "BUILTIN_NAMES", "CONCLUSION_KINDS", "DEPARTS", "FACT_TYPES", "LEVELS", "LINKAGE_KINDS",
            "RULE_ID", "TARGET_KEYS", "Catalogued", "Citation", "Conclusion", "CrosswalkLink", "FactSpec",
            "Linkage", "LinkageTarget", "Rule", "Ruleset", "Scenario", "Sector", "Unencoded", "content_hash",
-           "is_flag_test", "load_ruleset", "operand_problem", "resolve_ruleset_path", "value_problem"]
+           "is_flag_test", "load_ruleset", "resolve_ruleset_path"]
 
 BUILTIN_DIR = bundled("rulesets")
 BUILTIN_NAMES = ("2012", "2021")
@@ -69,7 +66,10 @@ def load_ruleset(name_or_path: str | Path = "2012") -> Ruleset:
     directory = resolve_ruleset_path(name_or_path).resolve()
     cached = _CACHE.get(directory)
     if cached is None or _stamp(_watched(cached[0])) != cached[1]:
-        ruleset = _load(directory)
+        ruleset = rulesetcache.read(directory)
+        if ruleset is None:
+            ruleset = _load(directory)
+            rulesetcache.write(ruleset)
         _CACHE[directory] = (ruleset, _stamp(_watched(ruleset)))
     return _CACHE[directory][0]
 
@@ -81,6 +81,11 @@ def _watched(ruleset: Ruleset) -> list[Path]:
 
 def _load(directory: Path) -> Ruleset:
     """Read a ruleset directory, file by file, in the order their references need."""
+    # Imported here: a ruleset read from the cache needs no loader (and no jsonschema).
+    from .crosswalk import inherited_rules, load_crosswalk
+    from .loader_rules import check_derived_facts, check_unique_ids, load_rules
+    from .loader_semantics import (Reader, load_catalogue, load_documents, load_facts, load_linkage_targets,
+                                   load_readings, load_scenarios, load_sectors, load_wording)
     r = Reader(directory)
     path = directory / "ruleset.yaml"
     head = r.read("ruleset.yaml", "ruleset")
@@ -120,19 +125,9 @@ def _load(directory: Path) -> Ruleset:
         files=sorted(set(r.files)))
 
 
-def _load_parent(r: Reader, inherits: dict) -> Ruleset:
+def _load_parent(r, inherits: dict) -> Ruleset:
     parent = load_ruleset((r.directory / inherits["ruleset"]).resolve())
     r.files.extend(parent.files)
     for key, document in parent.documents.items():
         r.documents.setdefault(key, document)
     return parent
-
-
-def content_hash(files: list[Path], root: Path) -> str:
-    """sha256 over every file the ruleset is made of (names relative to `root`, and bytes),
-    so an output can be tied to the exact rules and texts that produced it."""
-    digest = hashlib.sha256()
-    for file in sorted(set(files)):
-        name = file.relative_to(root) if file.is_relative_to(root) else Path(file.name)
-        digest.update(name.as_posix().encode() + b"\0" + file.read_bytes() + b"\0")
-    return digest.hexdigest()

@@ -1,10 +1,15 @@
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI = ROOT / "tests" / "fixtures" / "mini"
+
+# The test run keeps its own cache of loaded rulesets (engine/rulesetcache.py), not the user's.
+os.environ.setdefault("MCOF_CACHE_DIR", tempfile.mkdtemp(prefix="mcof-test-cache-"))
 
 
 @pytest.fixture(scope="session")
