@@ -160,10 +160,22 @@ def _read_csv(p: Path, encoding: str | None) -> RawTable:
     counts = {d: first_line.count(d) for d in (",", ";", "\t", "|")}
     delimiter = max(counts, key=counts.get) if max(counts.values()) > 0 else ","
     try:
-        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False))
+        records, lines = _csv_records(text, delimiter)
     except csv.Error as e:
         raise InputError(f"malformed CSV: {e}", file=str(p)) from None
-    return _assemble(str(p), "csv", enc, records)
+    return _assemble(str(p), "csv", enc, records, lines)
+
+
+def _csv_records(text: str, delimiter: str) -> tuple[list[list], list[tuple[int, int]]]:
+    """The records, and the (first, last) physical line of each: a quoted field may span lines,
+    and an unbalanced quote swallows every line after it into one record."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+    records, lines, last = [], [], 0
+    for record in reader:
+        records.append(record)
+        lines.append((last + 1, reader.line_num))
+        last = reader.line_num
+    return records, lines
 
 
 def _read_xlsx(p: Path) -> RawTable:
@@ -218,9 +230,12 @@ def _mark_unsaved_formulas(p: Path, values: list[list]) -> None:
         wb.close()
 
 
-def _assemble(path: str, kind: str, enc: str | None, records: list[list]) -> RawTable:
-    # Drop wholly empty trailing records but keep numbering.
-    numbered = [(i + 1, r) for i, r in enumerate(records)]
+def _assemble(path: str, kind: str, enc: str | None, records: list[list],
+              lines: list[tuple[int, int]] | None = None) -> RawTable:
+    # Rows are numbered by the line they start on (a spreadsheet's row, or a CSV's line).
+    lines = lines or [(i + 1, i + 1) for i in range(len(records))]
+    spans = {first: last for first, last in lines}
+    numbered = [(first, r) for (first, _), r in zip(lines, records)]
     # Header: first non-empty record.
     start = next((k for k, (_, r) in enumerate(numbered) if any(str(c).strip() for c in r)), None)
     if start is None:
@@ -251,7 +266,30 @@ def _assemble(path: str, kind: str, enc: str | None, records: list[list]) -> Raw
         data_from = start + 1
         width = len(headers)
     headers = headers + [""] * (width - len(headers))
-    rows = [(n, list(r)) for n, r in numbered[data_from:]
-            if any(str(c).strip() for c in r)]
+    rows, broken = [], []
+    for n, r in numbered[data_from:]:
+        if not any(str(c).strip() for c in r):
+            continue
+        problem = _row_problem(r, width, n, spans.get(n, n))
+        if problem:
+            broken.append(RowError(path, n, None, None, problem, "error"))
+        else:
+            rows.append((n, list(r) + [""] * (width - len(r))))
     return RawTable(path, kind, enc, headers, tags, rows, header_row=numbered[header_idx][0],
-                    tag_row=numbered[tag_idx][0] if tag_idx is not None else None)
+                    tag_row=numbered[tag_idx][0] if tag_idx is not None else None, errors=broken)
+
+
+def _row_problem(cells: list, width: int, first: int, last: int) -> str | None:
+    """Why a row cannot be read cell by cell, or None. A row is never padded into facts: a
+    short or long row, or one whose quote swallowed the lines after it, is an error row."""
+    if last > first and any("\n" in str(c) for c in cells):
+        return (f"a quoted field opened on line {first} runs to line {last} and swallows "
+                f"{last - first} line(s) (an unbalanced quote?): the row is not used")
+    filled = len(cells)
+    while filled > width and not str(cells[filled - 1]).strip():
+        filled -= 1  # trailing empty cells (a stray delimiter at the end of the line) are harmless
+    if filled > width:
+        return f"{filled} cells where the header has {width}: the row is not used"
+    if len(cells) < width:
+        return f"{len(cells)} cells where the header has {width}: the row is not used (nothing is padded)"
+    return None

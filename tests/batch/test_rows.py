@@ -1,0 +1,31 @@
+"""A CSV reader that loses nothing and invents nothing: broken rows are error rows, located."""
+from mcof.engine.batch.readers import read_raw
+
+HEADER = "ISO3,Country,Drought,Flood\n"
+
+
+def table(tmp_path, body):
+    path = tmp_path / "t.csv"
+    path.write_text(HEADER + body, encoding="utf-8")
+    return read_raw(path)
+
+
+def test_a_stray_quote_is_reported_with_its_line_and_what_it_swallowed(tmp_path):
+    raw = table(tmp_path, 'AFG,Afghanistan,7.9,5\n"AGO,Angola,3,4\nALB,Albania,1,2\nDZA,Algeria,5,6\n')
+    assert [n for n, _ in raw.rows] == [2]
+    (error,) = raw.errors
+    assert error.row == 3 and error.severity == "error"
+    assert "opened on line 3 runs to line 5 and swallows 2 line(s)" in error.reason
+
+
+def test_short_and_long_rows_are_error_rows_never_padded(tmp_path):
+    raw = table(tmp_path, "AFG,Afghanistan,7.9,5\nAGO,Angola,3\nALB,Albania,1,2,9\nDZA,Algeria,5,6,,\n")
+    assert [n for n, _ in raw.rows] == [2, 5]  # a trailing empty cell (stray comma) is harmless
+    reasons = {e.row: e.reason for e in raw.errors}
+    assert "3 cells where the header has 4" in reasons[3] and "nothing is padded" in reasons[3]
+    assert "5 cells where the header has 4" in reasons[4]
+
+
+def test_rows_are_numbered_by_the_line_they_start_on(tmp_path):
+    raw = table(tmp_path, 'AFG,"Afghanistan, Islamic Republic of",7.9,5\nAGO,Angola,3,4\n')
+    assert [n for n, _ in raw.rows] == [2, 3] and not raw.errors
