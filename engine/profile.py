@@ -18,27 +18,65 @@ TRUE_WORDS = {"true", "yes", "y", "1", "on"}
 FALSE_WORDS = {"false", "no", "n", "0", "off"}
 
 
+# A profile is a few dozen facts: anything far larger is a mistake, or an attack.
+MAX_PROFILE_BYTES = 1_000_000
+
+
 def read_profile_file(path: str | Path) -> dict:
-    """A profile from a YAML or JSON file, or from standard input when ``path`` is ``-``."""
+    """A profile from a YAML or JSON file, or from standard input when ``path`` is ``-``.
+    Bounded: at most MAX_PROFILE_BYTES, a regular file, no YAML aliases (a few hundred bytes
+    of nested aliases expand to gigabytes), JSON without duplicate keys or deep nesting."""
     if str(path) == "-":
-        return _profile_mapping(parse_yaml(sys.stdin.read(), "<stdin>", ProfileError), "<stdin>")
-    path = Path(path)
+        text, where = sys.stdin.read(MAX_PROFILE_BYTES + 1), "<stdin>"
+    else:
+        text, where = _read_text(Path(path)), str(path)
+    if len(text) > MAX_PROFILE_BYTES:
+        raise ProfileError(f"profile larger than {MAX_PROFILE_BYTES:,} bytes", where=where,
+                           hint="a profile is one mapping of facts; check you gave the right file")
+    if where.lower().endswith(".json"):
+        return _profile_mapping(_parse_json(text, where), where)
+    _refuse_aliases(text, where)
+    return _profile_mapping(parse_yaml(text, where, ProfileError), where)
+
+
+def _read_text(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ProfileError("profile file not found", where=str(path)) from None
+        if not path.is_file():
+            raise ProfileError("profile file not found" if not path.exists() else
+                               "a profile is a regular file (not a directory, device or pipe)", where=str(path))
+        with path.open(encoding="utf-8") as handle:
+            return handle.read(MAX_PROFILE_BYTES + 1)
     except UnicodeDecodeError:
         raise ProfileError("profile is not UTF-8 text", where=str(path), hint="save it as UTF-8") from None
     except OSError as exc:
         raise ProfileError(f"cannot read profile: {exc.strerror}", where=str(path)) from None
-    if path.suffix.lower() == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ProfileError(f"malformed JSON: {exc.msg}", where=f"{path}:{exc.lineno}:{exc.colno}") from None
-    else:
-        data = parse_yaml(text, str(path), ProfileError)
-    return _profile_mapping(data, str(path))
+
+
+def _refuse_aliases(text: str, where: str) -> None:
+    import yaml
+    try:
+        for event in yaml.parse(text, Loader=yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                raise ProfileError("profiles may not use YAML aliases (*name)", where=f"{where}:{event.start_mark.line + 1}",
+                                   hint="write each fact's value out")
+    except yaml.YAMLError:
+        return  # parse_yaml reports the malformed YAML with its line
+
+
+def _parse_json(text: str, where: str):
+    def no_duplicates(pairs):
+        keys = [k for k, _ in pairs]
+        duplicate = next((k for k in keys if keys.count(k) > 1), None)
+        if duplicate is not None:
+            raise ProfileError(f"duplicate key {duplicate!r}", where=where, hint="give each fact once")
+        return dict(pairs)
+    try:
+        return json.loads(text.lstrip("\ufeff"), object_pairs_hook=no_duplicates)
+    except json.JSONDecodeError as exc:
+        raise ProfileError(f"malformed JSON: {exc.msg}", where=f"{where}:{exc.lineno}:{exc.colno}") from None
+    except RecursionError:
+        raise ProfileError("JSON nested too deeply for a profile", where=where,
+                           hint="a profile is one flat mapping of facts") from None
 
 
 def _profile_mapping(data, where: str) -> dict:

@@ -65,3 +65,33 @@ def test_missing_and_binary_files(tmp_path):
     binary.write_bytes(b"\xff\xfe\x00bad")
     with pytest.raises(ProfileError, match="UTF-8"):
         read_profile_file(binary)
+
+
+def test_bounded_profiles_fail_fast_with_a_located_error(tmp_path):
+    import time
+    import pytest
+    from mcof.engine import ProfileError, read_profile_file
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+                    "crisis_type: [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n")
+    start = time.perf_counter()
+    with pytest.raises(ProfileError, match="aliases") as error:
+        read_profile_file(bomb)
+    assert time.perf_counter() - start < 1 and "bomb.yaml:2" in str(error.value)
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 5000 + "]" * 5000)
+    with pytest.raises(ProfileError, match="nested too deeply"):
+        read_profile_file(deep)
+    twice = tmp_path / "twice.json"
+    twice.write_text('{"phase": "during", "phase": "after"}')
+    with pytest.raises(ProfileError, match="duplicate key 'phase'"):
+        read_profile_file(twice)
+    with pytest.raises(ProfileError, match="regular file"):
+        read_profile_file(tmp_path)
+    big = tmp_path / "big.yaml"
+    big.write_text("x: " + "y" * 1_100_000)
+    with pytest.raises(ProfileError, match="larger than"):
+        read_profile_file(big)
+    bom = tmp_path / "bom.json"
+    bom.write_text('\ufeff{"crisis_type": "health"}', encoding="utf-8")
+    assert read_profile_file(bom) == {"crisis_type": "health"}
