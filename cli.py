@@ -156,28 +156,10 @@ def assess(profile, assignments, ruleset, fmt, by_linkage, output):
     from . import assess as run_assessment
     from .engine.provenance import profile_inputs, with_provenance
     rs, facts = load_profile(ruleset, profile, assignments)
+    from .engine.output import render
     result = with_provenance(run_assessment(rs, facts), rs, profile_inputs(profile, assignments))
-    if by_linkage and fmt != "html":
-        from .engine.linkages import by_linkage as group_by_linkage
-        groups = group_by_linkage(result, list(rs.linkage_targets))
-        if fmt == "json":
-            from .engine.render import to_json
-            emit(to_json({**result, "by_linkage": groups}), output)
-        else:
-            from .engine.render import by_linkage_text
-            emit(by_linkage_text(groups, result, sector_names(rs), markdown=fmt == "markdown"), output)
-    elif fmt == "json":
-        from .engine.render import to_json
-        emit(to_json(result), output)
-    elif fmt == "markdown":
-        from .engine.render import assessment_markdown
-        emit(assessment_markdown(result, sector_names(rs)), output)
-    elif fmt == "html":
-        from .engine.report.html import render_assessment
-        emit(render_assessment(result, [s.to_dict() for s in rs.sectors], title=report_title(profile, rs)), output)
-    else:
-        from .engine.render import assessment_table
-        emit(assessment_table(result, sector_names(rs), color=use_color(output)), output)
+    emit(render(result, fmt, ruleset=rs, title=report_title(profile, rs), color=use_color(output),
+                by_linkage=by_linkage), output)
 
 
 @main.command()
@@ -213,8 +195,8 @@ def explain(profile, sector, modality, assignments, ruleset, fmt, output):
     from .engine.provenance import profile_inputs, with_provenance
     result = with_provenance(run_explain(rs, facts, target, kind), rs, profile_inputs(profile, assignments),
                              {"target": target, "kind": "sector" if sector else "modality"})
-    from .engine.render import explain_text, to_json
-    emit(to_json(result) if fmt == "json" else explain_text(result, markdown=fmt == "markdown"), output)
+    from .engine.output import render
+    emit(render(result, fmt, ruleset=rs), output)
 
 
 @main.command()
@@ -303,16 +285,9 @@ def diagrams(ruleset, crisis_types, fmt, output):
         if crisis_type not in known:
             raise ProfileError(f"unknown crisis type {crisis_type!r}", where="--crisis-type",
                                hint=did_you_mean(crisis_type, known) or f"one of: {', '.join(known)}")
-    result = build_diagrams(rs, list(crisis_types))
-    if fmt == "json":
-        from .engine.render import to_json
-        emit(to_json(result), output)
-    elif fmt == "html":
-        from .engine.report.html import render_diagrams
-        emit(render_diagrams(result), output)
-    else:
-        from .engine.render import diagrams_text
-        emit(diagrams_text(result, markdown=fmt == "markdown"), output)
+    from .engine.output import render
+    from .engine.results import Diagrams
+    emit(render(Diagrams(build_diagrams(rs, list(crisis_types))), fmt, ruleset=rs), output)
 
 
 @main.command()
@@ -543,16 +518,8 @@ def diff(profile_a, profile_b, assignments, ruleset, fmt, output):
     rs = load_ruleset(ruleset)
     a = build_profile(rs, data_a, origin=profile_a)
     b = build_profile(rs, data_b, list(assignments), origin=profile_b or "--set")
-    result = run_diff(rs, a, b)
-    if fmt == "json":
-        from .engine.render import to_json
-        emit(to_json(result), output)
-    elif fmt == "html":
-        from .engine.report.html import render_diff
-        emit(render_diff(result, [s.to_dict() for s in rs.sectors]), output)
-    else:
-        from .engine.render import diff_text
-        emit(diff_text(result, sector_names(rs), markdown=fmt == "markdown"), output)
+    from .engine.output import render
+    emit(render(run_diff(rs, a, b), fmt, ruleset=rs), output)
 
 
 @main.command()
@@ -656,22 +623,8 @@ def compare(profile, assignments, ruleset, fmt, output):
     if rs.parent is None:
         from .engine.errors import RulesetError
         raise RulesetError(f"ruleset {rs.id} inherits no older ruleset", where="--ruleset", hint="use --ruleset 2021")
-    result = run_compare(rs.parent, rs, facts)
-    if fmt == "json":
-        from .engine.render import to_json
-        emit(to_json(result), output)
-    elif fmt == "html":
-        from .engine.report.html import render_compare
-        emit(render_compare(result, [s.to_dict() for s in rs.parent.sectors], [s.to_dict() for s in rs.sectors]),
-             output)
-    else:
-        from .engine.render import records_table
-        rows = [dict(r, level_2012=r["level_2012"] or "—", level_2021=r["level_2021"] or "—",
-                     sector_2012=r["sector_2012"] or "—", phase=r["phase"] or "all") for r in result["rows"]]
-        footer = "".join(f"ruleset {v['id']} sha256:{v['sha256']}\n" for v in result["rulesets"].values())
-        emit(records_table(rows, ["phase", "sector_2012", "level_2012", "target_2021", "level_2021", "kind",
-                                  "explanation"], title="2012 vs 2021", markdown=fmt == "markdown") + footer,
-             output)
+    from .engine.output import render
+    emit(render(run_compare(rs.parent, rs, facts), fmt, ruleset=rs), output)
 
 
 def parse_overrides(pairs) -> dict:

@@ -21,17 +21,18 @@ from typing import Any as AnyValue
 from .assessment import PHASE_ORDER, assess, candidate_values
 from .profile import normalize_profile
 from .provenance import SCHEMA_VERSION, provenance
+from .results import Assessment, Coordination, Recommendation
 from .ruleset import Ruleset, Scenario
 
 SCENARIO_FACTS = ("crisis_type", "phase")
 
 
-def _levels(result: dict) -> dict[tuple[str, str], dict]:
-    return {(r["sector"], r["phase"]): r for r in result["recommendations"]}
+def _levels(result: Assessment) -> dict[tuple[str, str], Recommendation]:
+    return {(r.sector, r.phase): r for r in result.recommendations}
 
 
-def _rules(entry: dict | None) -> list[str]:
-    return [j["rule"] for j in entry["justifications"]] if entry else []
+def _rules(entry: Recommendation | Coordination | None) -> list[str]:
+    return [j.rule for j in entry.justifications] if entry else []
 
 
 def scenario_diagram(ruleset: Ruleset, scenario: Scenario) -> dict:
@@ -47,21 +48,21 @@ def scenario_diagram(ruleset: Ruleset, scenario: Scenario) -> dict:
             profile = normalize_profile(ruleset, {**base_profile, name: value})
             for key, entry in _levels(assess(ruleset, profile, explain_absent=False)).items():
                 before = base.get(key)
-                if before is None or ruleset.level_rank(entry["level"]) < ruleset.level_rank(before["level"]):
+                if before is None or ruleset.level_rank(entry.level) < ruleset.level_rank(before.level):
                     added = [r for r in _rules(entry) if r not in _rules(before)]
                     conditional.setdefault(key, []).append(
-                        {"fact": name, "value": value, "level": entry["level"], "rules": added})
+                        {"fact": name, "value": value, "level": entry.level, "rules": added})
     cells = []
     for sector in ruleset.sectors:
         for phase in PHASE_ORDER:
             entry = base.get((sector.slug, phase))
             options = sorted(conditional.get((sector.slug, phase), []),
                              key=lambda c: (ruleset.level_rank(c["level"]), c["fact"], str(c["value"])))
-            cells.append({"sector": sector.slug, "phase": phase, "level": entry["level"] if entry else None,
+            cells.append({"sector": sector.slug, "phase": phase, "level": entry.level if entry else None,
                           "rules": _rules(entry), "conditional": options})
     return {**scenario.to_dict(), "cells": cells,
-            "coordination": [{"partner": c["partner"], "partner_name": c["partner_name"], "phase": c["phase"],
-                              "rules": _rules(c)} for c in base_result["coordination"]]}
+            "coordination": [{"partner": c.partner, "partner_name": c.partner_name, "phase": c.phase,
+                              "rules": _rules(c)} for c in base_result.coordination]}
 
 
 def diagrams(ruleset: Ruleset, crisis_types: list[str] | None = None) -> dict:

@@ -8,20 +8,22 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from .results import Assessment
 from .ruleset import LINKAGE_KINDS
 
 
-def by_linkage(result: dict, order: Sequence[str] = ()) -> list[dict]:
+def by_linkage(result: Assessment, order: Sequence[str] = ()) -> list[dict]:
     """The result's recommendations grouped by linkage target: systems, then clusters, then
-    groups, each in ``order`` (the catalogue's, i.e. the legend's) or else as first met."""
+    groups, each in ``order`` (the catalogue's, i.e. the legend's) or else as first met.
+    JSON-shaped (``mcof assess --by-linkage --format json`` prints it as is)."""
     groups: dict[str, dict] = {}
-    for rec in result["recommendations"]:
-        for link in rec["linkages"]:
-            group = groups.setdefault(link["to"], {"to": link["to"], "kind": link["kind"], "name": link["name"],
-                                                   "recommendations": []})
+    for rec in result.recommendations:
+        for link in rec.linkages:
+            group = groups.setdefault(link.to, {"to": link.to, "kind": link.kind, "name": link.name,
+                                                "recommendations": []})
             group["recommendations"].append(
-                {"sector": rec["sector"], "phase": rec["phase"], "level": rec["level"],
-                 "citation": link["citation"], "quote": link["quote"],
-                 **({"interpretation": link["interpretation"]} if "interpretation" in link else {})})
+                {"sector": rec.sector, "phase": rec.phase, "level": rec.level,
+                 "citation": link.citation, "quote": link.quote,
+                 **({"interpretation": link.interpretation} if link.interpretation else {})})
     rank = {slug: i for i, slug in enumerate([*order, *(g for g in groups if g not in order)])}
     return sorted(groups.values(), key=lambda g: (LINKAGE_KINDS.index(g["kind"]), rank[g["to"]]))

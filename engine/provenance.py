@@ -41,9 +41,13 @@ def profile_inputs(profile_path: str | None, assignments) -> list[dict]:
     return inputs
 
 
-def with_provenance(result: dict, ruleset: Ruleset, inputs: list[dict], parameters: dict | None = None) -> dict:
-    """The result with its schema version and what produced it (the JSON's first keys)."""
-    return {"schema_version": SCHEMA_VERSION, "provenance": provenance(ruleset, inputs, parameters), **result}
+def with_provenance(result, ruleset: Ruleset, inputs: list[dict], parameters: dict | None = None):
+    """The result with its schema version and what produced it (the JSON's first keys): a
+    result of `engine.results` gets them as attributes, a plain dict as its first keys."""
+    record = provenance(ruleset, inputs, parameters)
+    if isinstance(result, dict):
+        return {"schema_version": SCHEMA_VERSION, "provenance": record, **result}
+    return result.with_provenance(SCHEMA_VERSION, record)
 
 
 def footer_line(record: dict) -> str:

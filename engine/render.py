@@ -9,6 +9,8 @@ import io
 import json
 from typing import Any as AnyValue, Iterable
 
+from .results import (Assessment, Compare, ConditionStatus, Diff, Explanation, Justification, Linkage)
+
 
 LEVEL_MARK = {"critical": "●●●", "important": "●● ", "recommended": "●  "}
 LEVEL_STYLE = {"critical": "bold white on red", "important": "bold black on yellow",
@@ -45,16 +47,20 @@ def _level_text(level: str, color: bool):
     return Text(label, style=LEVEL_STYLE.get(level, "") if color else "")
 
 
-def _footer(result: dict) -> str:
-    rs = result["ruleset"]
-    tool = result.get("tool", {})
-    return f"ruleset {rs['id']} sha256:{rs['sha256']} · mcof {tool.get('version', '')}"
+def _footer(result: Assessment | Explanation) -> str:
+    rs = result.ruleset
+    return f"ruleset {rs['id']} sha256:{rs['sha256']} · mcof {result.tool['version']}"
 
 
-def assessment_table(result: dict, sectors: dict[str, str], *, color: bool = False, width: int | None = None) -> str:
+def _rules(entry) -> str:
+    return "\n".join(j.rule for j in entry.justifications)
+
+
+def assessment_table(result: Assessment, sectors: dict[str, str], *, color: bool = False,
+                     width: int | None = None) -> str:
     from rich.table import Table
     console, buffer = _console(width, color)
-    profile = ", ".join(f"{k}={fmt_value(v)}" for k, v in result["profile"].items())
+    profile = ", ".join(f"{k}={fmt_value(v)}" for k, v in result.profile.items())
     console.print(f"[bold]Profile[/bold]: {profile}", markup=True)
     # A summary that fits a terminal: quotes and citations are in markdown, html, json and explain.
     table = Table(title="Sectors of assistance", show_lines=False)
@@ -64,42 +70,39 @@ def assessment_table(result: dict, sectors: dict[str, str], *, color: bool = Fal
     table.add_column("Rules", no_wrap=True)  # one rule id per line, never broken
     table.add_column("Links to", overflow="fold")
     previous = None
-    for rec in result["recommendations"]:
-        phase = rec["phase"] if rec["phase"] != previous else ""
-        previous = rec["phase"]
-        rules = "\n".join(j["rule"] for j in rec["justifications"])
-        table.add_row(phase, _level_text(rec["level"], color), sectors.get(rec["sector"], rec["sector"]),
-                      rules, ", ".join(link["short"] for link in rec["linkages"]))
-    if result["recommendations"]:
+    for rec in result.recommendations:
+        phase = rec.phase if rec.phase != previous else ""
+        previous = rec.phase
+        table.add_row(phase, _level_text(rec.level, color), sectors.get(rec.sector, rec.sector),
+                      _rules(rec), ", ".join(link.short for link in rec.linkages))
+    if result.recommendations:
         console.print(table)
     else:
         console.print("No sector is recommended for this profile.")
-    for key, label, name_key in (("modalities", "Operating modalities", "modality"),):
-        if result.get(key):
-            extra = Table(title=label)
-            for column in ("Phase", "Level", "Modality", "Rules"):
-                extra.add_column(column, overflow="fold")
-            for item in result[key]:
-                extra.add_row(item["phase"], _level_text(item["level"], color), item[name_key],
-                              ", ".join(j["rule"] for j in item["justifications"]))
-            console.print(extra)
-    if result.get("coordination"):
+    if result.modalities:
+        extra = Table(title="Operating modalities")
+        for column in ("Phase", "Level", "Modality", "Rules"):
+            extra.add_column(column, overflow="fold")
+        for item in result.modalities:
+            extra.add_row(item.phase, _level_text(item.level, color), item.modality,
+                          ", ".join(j.rule for j in item.justifications))
+        console.print(extra)
+    if result.coordination:
         coordination = Table(title="Coordination partners")
         for column in ("Phase", "Partner", "Rules", "Citations"):
             coordination.add_column(column, overflow="fold")
-        for item in result["coordination"]:
-            coordination.add_row(item["phase"], item["partner_name"],
-                                 "\n".join(j["rule"] for j in item["justifications"]),
-                                 "\n".join(dict.fromkeys(j["citation"] for j in item["justifications"])))
+        for item in result.coordination:
+            coordination.add_row(item.phase, item.partner_name, _rules(item),
+                                 "\n".join(dict.fromkeys(j.citation for j in item.justifications)))
         console.print(coordination)
-    if result.get("cross_cutting"):
-        console.print("Cross-cutting issues: " + ", ".join(i.get("name", i["issue"]) for i in result["cross_cutting"]))
-    if result.get("derived_facts"):
+    if result.cross_cutting:
+        console.print("Cross-cutting issues: " + ", ".join(i.name for i in result.cross_cutting))
+    if result.derived_facts:
         console.print("Derived facts: " + ", ".join(
-            f"{d['fact']} (by {', '.join(j['rule'] for j in d['justifications'])})" for d in result["derived_facts"]))
+            f"{d.fact} (by {', '.join(j.rule for j in d.justifications)})" for d in result.derived_facts))
     hints = _would_change(result)
-    if result.get("unknown_facts"):
-        console.print("Unknown facts (not in the profile): " + ", ".join(result["unknown_facts"]))
+    if result.unknown_facts:
+        console.print("Unknown facts (not in the profile): " + ", ".join(result.unknown_facts))
     for line in hints:
         console.print("  " + line)
     console.print(f"[dim]{_footer(result)}[/dim]", markup=True)
@@ -108,41 +111,41 @@ def assessment_table(result: dict, sectors: dict[str, str], *, color: bool = Fal
     return buffer.getvalue()
 
 
-def _would_change(result: dict) -> list[str]:
+def _would_change(result: Assessment) -> list[str]:
     by_fact: dict[tuple[str, str], list[str]] = {}
-    for absent in result.get("not_recommended", []):
-        for change in absent["would_change_if"]:
-            key = (change["fact"], fmt_value(change["value"]))
-            by_fact.setdefault(key, []).append(f"{absent['sector']} ({absent['phase']}, {change['level']})")
+    for absent in result.not_recommended or ():
+        for change in absent.would_change_if:
+            key = (change.fact, fmt_value(change.value))
+            by_fact.setdefault(key, []).append(f"{absent.sector} ({absent.phase}, {change.level})")
     return [f"if {fact}={value}: would add {', '.join(items)}" for (fact, value), items in sorted(by_fact.items())]
 
 
-def assessment_markdown(result: dict, sectors: dict[str, str]) -> str:
-    out = [f"# MCOF assessment ({result['ruleset']['id']})", "", "## Profile", "",
+def assessment_markdown(result: Assessment, sectors: dict[str, str]) -> str:
+    out = [f"# MCOF assessment ({result.ruleset['id']})", "", "## Profile", "",
            "| fact | value |", "| --- | --- |"]
-    out += [f"| {k} | {fmt_value(v)} |" for k, v in result["profile"].items()]
-    out += [f"| {k} | *unknown* |" for k in result.get("unknown_facts", [])]
+    out += [f"| {k} | {fmt_value(v)} |" for k, v in result.profile.items()]
+    out += [f"| {k} | *unknown* |" for k in result.unknown_facts]
     out += ["", "## Recommendations", "", "| phase | level | sector | rules |", "| --- | --- | --- | --- |"]
-    for rec in result["recommendations"]:
-        out.append(f"| {rec['phase']} | **{rec['level']}** | {sectors.get(rec['sector'], rec['sector'])} | "
-                   + ", ".join(f"`{j['rule']}`" for j in rec["justifications"]) + " |")
+    for rec in result.recommendations:
+        out.append(f"| {rec.phase} | **{rec.level}** | {sectors.get(rec.sector, rec.sector)} | "
+                   + ", ".join(f"`{j.rule}`" for j in rec.justifications) + " |")
     out += ["", "## Justifications", ""]
-    for rec in result["recommendations"]:
-        out.append(f"### {sectors.get(rec['sector'], rec['sector'])}: {rec['phase']}, {rec['level']}")
+    for rec in result.recommendations:
+        out.append(f"### {sectors.get(rec.sector, rec.sector)}: {rec.phase}, {rec.level}")
         out.append("")
-        out += _justifications_md(rec["justifications"])
-        out += _linkages_md(rec["linkages"])
+        out += _justifications_md(rec.justifications)
+        out += _linkages_md(rec.linkages)
     sections = (
-        ("modalities", "Operating modalities", lambda i: f"{i['modality']}: {i['phase']}, {i['level']}"),
-        ("coordination", "Coordination partners", lambda i: f"{i.get('partner_name', i['partner'])} ({i['phase']})"),
-        ("cross_cutting", "Cross-cutting issues", lambda i: i.get("name", i["issue"])),
-        ("derived_facts", "Derived facts", lambda i: f"{i['fact']} = {fmt_value(i['value'])}"),
+        (result.modalities, "Operating modalities", lambda i: f"{i.modality}: {i.phase}, {i.level}"),
+        (result.coordination, "Coordination partners", lambda i: f"{i.partner_name} ({i.phase})"),
+        (result.cross_cutting, "Cross-cutting issues", lambda i: i.name),
+        (result.derived_facts, "Derived facts", lambda i: f"{i.fact} = {fmt_value(i.value)}"),
     )
-    for key, title, heading in sections:
-        if result.get(key):
+    for items, title, heading in sections:
+        if items:
             out += [f"## {title}", ""]
-            for item in result[key]:
-                out += [f"### {heading(item)}", ""] + _justifications_md(item["justifications"])
+            for item in items:
+                out += [f"### {heading(item)}", ""] + _justifications_md(item.justifications)
     hints = _would_change(result)
     if hints:
         out += ["## What unknown facts would change", ""] + [f"- {h}" for h in hints] + [""]
@@ -150,38 +153,39 @@ def assessment_markdown(result: dict, sectors: dict[str, str]) -> str:
     return "\n".join(out)
 
 
-def _justifications_md(justifications: Iterable[dict]) -> list[str]:
+def _justifications_md(justifications: Iterable[Justification]) -> list[str]:
     lines = []
     for j in justifications:
-        level = f" ({j['level']})" if j.get("level") else ""
-        lines.append(f"- `{j['rule']}`{level}, {j['citation']}")
-        lines.append(f"  > {j['quote']}")
-        if j.get("facts"):
-            lines.append("  - facts: " + ", ".join(f"{k}={fmt_value(v)}" for k, v in j["facts"].items()))
-        if j.get("origin", {}).get("crosswalk"):
-            link = j["origin"]["crosswalk"]
-            lines.append(f"  - carried from {j['origin']['ruleset']} rule `{j['origin']['rule']}` "
-                         f"({j['origin']['sector']}) by crosswalk `{link['id']}` ({link['relation']}, {link['citation']})")
-        if j.get("interpretation"):
-            lines.append(f"  - interpretation: {j['interpretation']}")
+        level = f" ({j.level})" if j.level else ""
+        lines.append(f"- `{j.rule}`{level}, {j.citation}")
+        lines.append(f"  > {j.quote}")
+        if j.facts:
+            lines.append("  - facts: " + ", ".join(f"{k}={fmt_value(v)}" for k, v in j.facts.items()))
+        if j.origin and j.origin.get("crosswalk"):  # origin: a 2012 rule, and for a carried recommendation its link
+            link = j.origin["crosswalk"]
+            lines.append(f"  - carried from {j.origin['ruleset']} rule `{j.origin['rule']}` "
+                         f"({j.origin['sector']}) by crosswalk `{link['id']}` ({link['relation']}, {link['citation']})")
+        if j.interpretation:
+            lines.append(f"  - interpretation: {j.interpretation}")
     lines.append("")
     return lines
 
 
-def _linkages_md(linkages: Iterable[dict]) -> list[str]:
-    lines = [f"- links to **{link['name']}** ({link['kind']}), {link['citation']}"
-             + (f": > {link['quote']}" if link.get("quote") else "")
-             + (f" *interpretation: {link['interpretation']}*" if link.get("interpretation") else "")
+def _linkages_md(linkages: Iterable[Linkage]) -> list[str]:
+    lines = [f"- links to **{link.name}** ({link.kind}), {link.citation}"
+             + (f": > {link.quote}" if link.quote else "")
+             + (f" *interpretation: {link.interpretation}*" if link.interpretation else "")
              for link in linkages]
     return lines + [""] if lines else []
 
 
-def by_linkage_text(groups: list[dict], result: dict, sectors: dict[str, str], *, markdown: bool = False,
+def by_linkage_text(groups: list[dict], result: Assessment, sectors: dict[str, str], *, markdown: bool = False,
                     width: int | None = None) -> str:
-    """``mcof assess --by-linkage``: whom to coordinate with, and for which sectors."""
+    """``mcof assess --by-linkage``: whom to coordinate with, and for which sectors (``groups``:
+    what `linkages.by_linkage` returns)."""
     rows = [{"linked to": f"{g['name']} ({g['kind']})" if not i else "",
              "sector": sectors.get(r["sector"], r["sector"]), "phase": r["phase"], "level": r["level"],
-             "stated by": r["citation"] + ("" if r.get("quote") else " (interpretation)")}
+             "stated by": r["citation"] + ("" if r["quote"] else " (interpretation)")}
             for g in groups for i, r in enumerate(g["recommendations"])]
     title = "Recommended sectors by linked system, cluster and group"
     if not rows:
@@ -191,49 +195,49 @@ def by_linkage_text(groups: list[dict], result: dict, sectors: dict[str, str], *
     return table + ("\n" if markdown else "") + (f"*{_footer(result)}*\n" if markdown else _footer(result) + "\n")
 
 
-def explain_text(result: dict, *, markdown: bool = False) -> str:
-    sector = result[result.get("target", "sector")]
+def explain_text(result: Explanation, *, markdown: bool = False) -> str:
+    target = result.target
     h = "## " if markdown else ""
-    out = [f"{'# ' if markdown else ''}Why {sector['name']} ({sector['slug']})", ""]
-    for phase in result["phases"]:
-        status = f"{phase['level']}" if phase["recommended"] else "not recommended"
-        scope = "" if phase["in_profile"] else " (phase not in the profile)"
-        out.append(f"{h}{phase['phase']}: {status}{scope}")
+    out = [f"{'# ' if markdown else ''}Why {target['name']} ({target['slug']})", ""]
+    for phase in result.phases:
+        status = f"{phase.level}" if phase.recommended else "not recommended"
+        scope = "" if phase.in_profile else " (phase not in the profile)"
+        out.append(f"{h}{phase.phase}: {status}{scope}")
         out.append("")
-        for j in phase["justifications"]:
-            out.append(f"  ✔ {j['rule']} ({j['level']}, {j['citation']}) fired on "
-                       + ", ".join(f"{k}={fmt_value(v)}" for k, v in j["facts"].items()))
-        for rule in phase["rules"]:
-            if rule["status"] == "held":
+        for j in phase.justifications:
+            out.append(f"  ✔ {j.rule} ({j.level}, {j.citation}) fired on "
+                       + ", ".join(f"{k}={fmt_value(v)}" for k, v in j.facts.items()))
+        for rule in phase.rules:
+            if rule.status == "held":
                 continue
-            out.append(f"  ✘ {rule['rule']} ({rule['level']}, {rule['citation']}): {rule['status']}")
-            out.append(f"      \"{rule['quote']}\"")
-            out += _condition_lines(rule["conditions"], "      ")
-        for change in phase["would_change_if"]:
-            out.append(f"  → if {change['fact']} were {fmt_value(change['value'])}: {change['level']}")
+            out.append(f"  ✘ {rule.rule} ({rule.level}, {rule.citation}): {rule.status}")
+            out.append(f"      \"{rule.quote}\"")
+            out += _condition_lines(rule.conditions, "      ")
+        for change in phase.would_change_if:
+            out.append(f"  → if {change.fact} were {fmt_value(change.value)}: {change.level}")
         out.append("")
-    if result.get("derived_facts"):
+    if result.derived_facts:
         out.append(f"{h}Chains behind derived facts")
-        for d in result["derived_facts"]:
-            for j in d["justifications"]:
-                out.append(f"  {d['fact']} ← {j['rule']} ({j['citation']}) on "
-                           + ", ".join(f"{k}={fmt_value(v)}" for k, v in j["facts"].items()))
+        for d in result.derived_facts:
+            for j in d.justifications:
+                out.append(f"  {d.fact} ← {j.rule} ({j.citation}) on "
+                           + ", ".join(f"{k}={fmt_value(v)}" for k, v in j.facts.items()))
         out.append("")
-    if result.get("unknown_facts"):
-        out.append("Unknown facts: " + ", ".join(result["unknown_facts"]))
+    if result.unknown_facts:
+        out.append("Unknown facts: " + ", ".join(result.unknown_facts))
     out.append(_footer(result))
     return "\n".join(out) + "\n"
 
 
-def _condition_lines(conditions: list[dict], indent: str) -> list[str]:
+def _condition_lines(conditions: Iterable[ConditionStatus], indent: str) -> list[str]:
     lines = []
     for leaf in conditions:
-        value = f" (is {fmt_value(leaf['value'])})" if "value" in leaf else ""
-        derived = " [derived]" if leaf.get("derived") else ""
-        lines.append(f"{indent}{STATUS_MARK[leaf['status']]:<10} {leaf['condition']}{value}{derived}")
-        for producer in leaf.get("derived_by", []):
-            lines.append(f"{indent}    derived by {producer['rule']} ({producer['citation']}): {producer['status']}")
-            lines += _condition_lines(producer["conditions"], indent + "      ")
+        value = f" (is {fmt_value(leaf.value)})" if leaf.known else ""
+        derived = " [derived]" if leaf.derived else ""
+        lines.append(f"{indent}{STATUS_MARK[leaf.status]:<10} {leaf.condition}{value}{derived}")
+        for producer in leaf.derived_by or ():
+            lines.append(f"{indent}    derived by {producer.rule} ({producer.citation}): {producer.status}")
+            lines += _condition_lines(producer.conditions, indent + "      ")
     return lines
 
 
@@ -257,31 +261,40 @@ def records_table(rows: list[dict], columns: list[str], *, title: str | None = N
     return buffer.getvalue()
 
 
-def diff_text(result: dict, sectors: dict[str, str], *, markdown: bool = False) -> str:
+def diff_text(result: Diff, sectors: dict[str, str], *, markdown: bool = False) -> str:
     out = []
-    facts = result["facts_changed"]
+    facts = result.facts_changed
     out.append(("## " if markdown else "") + "Facts changed")
     out += [f"- {k}: {fmt_value(a)} → {fmt_value(b)}" for k, (a, b) in facts.items()] or ["- none"]
     out.append("")
     out.append(("## " if markdown else "") + "Sectors changed")
-    if not result["changes"]:
+    if not result.changes:
         out.append("- none: both profiles give the same recommendations")
     symbols = {"added": "+", "removed": "-", "level_raised": "↑", "level_lowered": "↓", "justification_changed": "~"}
-    for c in result["changes"]:
-        levels = f"{c['from'] or '—'} → {c['to'] or '—'}"
-        out.append(f"{symbols[c['change']]} {sectors.get(c['sector'], c['sector'])} ({c['phase']}): {c['change']}, {levels}")
-        if c["rules_gained"]:
-            out.append(f"    rules now firing: {', '.join(c['rules_gained'])}")
-        if c["rules_lost"]:
-            out.append(f"    rules no longer firing: {', '.join(c['rules_lost'])}")
-        if c["facts_changed"]:
+    for c in result.changes:
+        levels = f"{c.from_level or '—'} → {c.to_level or '—'}"
+        out.append(f"{symbols[c.change]} {sectors.get(c.sector, c.sector)} ({c.phase}): {c.change}, {levels}")
+        if c.rules_gained:
+            out.append(f"    rules now firing: {', '.join(c.rules_gained)}")
+        if c.rules_lost:
+            out.append(f"    rules no longer firing: {', '.join(c.rules_lost)}")
+        if c.facts_changed:
             out.append("    because: " + ", ".join(f"{k} {fmt_value(a)} → {fmt_value(b)}"
-                                                   for k, (a, b) in c["facts_changed"].items()))
-    for c in result["coordination_changes"]:
-        out.append(f"{'+' if c['change'] == 'added' else '-'} coordination with {c['partner']} ({c['phase']})")
+                                                   for k, (a, b) in c.facts_changed.items()))
+    for c in result.coordination_changes:
+        out.append(f"{'+' if c.change == 'added' else '-'} coordination with {c.partner} ({c.phase})")
     out.append("")
-    out.append(f"ruleset {result['ruleset']['id']} sha256:{result['ruleset']['sha256']}")
+    out.append(f"ruleset {result.ruleset['id']} sha256:{result.ruleset['sha256']}")
     return "\n".join(out) + "\n"
+
+
+def compare_text(result: Compare, *, markdown: bool = False) -> str:
+    """``mcof compare``: one row per 2012 recommendation and its 2021 counterpart, or what is new."""
+    rows = [dict(r.to_dict(), level_2012=r.level_2012 or "—", level_2021=r.level_2021 or "—",
+                 sector_2012=r.sector_2012 or "—", phase=r.phase or "all") for r in result.rows]
+    footer = "".join(f"ruleset {v['id']} sha256:{v['sha256']}\n" for v in result.rulesets.values())
+    return records_table(rows, ["phase", "sector_2012", "level_2012", "target_2021", "level_2021", "kind",
+                                "explanation"], title="2012 vs 2021", markdown=markdown) + footer
 
 
 def sweep_text(result: dict, sectors: dict[str, str], *, markdown: bool = False) -> str:

@@ -61,7 +61,7 @@ def verify(record: dict, ruleset_path: str | None = None) -> dict:
                         hint="verify the JSON that `mcof assess --format json` wrote")
     ruleset = ruleset_for(record, ruleset_path)
     again = assess(ruleset, normalize_profile(ruleset, record["profile"], origin="the recorded profile"),
-                   explain_absent=False)
+                   explain_absent=False).to_dict()  # compared with the recorded JSON, key by key
     before, after = _entries(record), _entries(again)
     differences = []
     for key in sorted(set(before) | set(after), key=str):

@@ -5,6 +5,7 @@ import itertools
 from typing import Any as AnyValue, Mapping, Sequence
 
 from .assessment import assess, phase_rank, upstream_input_facts
+from .results import Assessment, CoordinationChange, Diff, Recommendation, SectorChange
 from .ruleset import Ruleset
 
 UNKNOWN = "unknown"
@@ -25,12 +26,12 @@ def level_grid(ruleset: Ruleset, outcomes: list[dict[tuple[str, str], str]]) -> 
     return rows
 
 
-def _levels(result: dict) -> dict[tuple[str, str], dict]:
-    return {(r["sector"], r["phase"]): r for r in result["recommendations"]}
+def _levels(result: Assessment) -> dict[tuple[str, str], Recommendation]:
+    return {(r.sector, r.phase): r for r in result.recommendations}
 
 
-def _rule_ids(entry: dict | None) -> set[str]:
-    return {j["rule"] for j in entry["justifications"]} if entry else set()
+def _rule_ids(entry: Recommendation | None) -> set[str]:
+    return {j.rule for j in entry.justifications} if entry else set()
 
 
 def changed_facts(a: Mapping, b: Mapping) -> dict[str, list]:
@@ -39,17 +40,17 @@ def changed_facts(a: Mapping, b: Mapping) -> dict[str, list]:
             for name in sorted(set(a) | set(b)) if a.get(name, UNKNOWN) != b.get(name, UNKNOWN)}
 
 
-def diff(ruleset: Ruleset, profile_a: Mapping[str, AnyValue], profile_b: Mapping[str, AnyValue]) -> dict:
+def diff(ruleset: Ruleset, profile_a: Mapping[str, AnyValue], profile_b: Mapping[str, AnyValue]) -> Diff:
     """Sectors added, removed or changed in level from A to B, each with the facts that
     changed under the rules that caused it, and those rules."""
     a, b = assess(ruleset, profile_a), assess(ruleset, profile_b)
-    facts = changed_facts(a["profile"], b["profile"])
+    facts = changed_facts(a.profile, b.profile)
     levels_a, levels_b = _levels(a), _levels(b)
     changes = []
     for key in sorted(set(levels_a) | set(levels_b), key=lambda k: sector_phase_order(ruleset, k)):
         entry_a, entry_b = levels_a.get(key), levels_b.get(key)
-        level_a = entry_a["level"] if entry_a else None
-        level_b = entry_b["level"] if entry_b else None
+        level_a = entry_a.level if entry_a else None
+        level_b = entry_b.level if entry_b else None
         if level_a == level_b and _rule_ids(entry_a) == _rule_ids(entry_b):
             continue
         if level_a is None:
@@ -64,15 +65,15 @@ def diff(ruleset: Ruleset, profile_a: Mapping[str, AnyValue], profile_b: Mapping
         causes = set()
         for rule_id in gained | lost:
             causes |= upstream_input_facts(ruleset, ruleset.rule(rule_id))
-        changes.append({"sector": key[0], "phase": key[1], "change": change, "from": level_a, "to": level_b,
-                        "rules_gained": sorted(gained), "rules_lost": sorted(lost),
-                        "facts_changed": {f: v for f, v in facts.items() if f in causes}})
-    coord_a = {(c["partner"], c["phase"]) for c in a["coordination"]}
-    coord_b = {(c["partner"], c["phase"]) for c in b["coordination"]}
-    coordination = ([{"partner": p, "phase": ph, "change": "added"} for p, ph in sorted(coord_b - coord_a)]
-                    + [{"partner": p, "phase": ph, "change": "removed"} for p, ph in sorted(coord_a - coord_b)])
-    return {"ruleset": ruleset.summary(), "a": a, "b": b, "facts_changed": facts,
-            "changes": changes, "coordination_changes": coordination}
+        changes.append(SectorChange(sector=key[0], phase=key[1], change=change, from_level=level_a, to_level=level_b,
+                                    rules_gained=tuple(sorted(gained)), rules_lost=tuple(sorted(lost)),
+                                    facts_changed={f: v for f, v in facts.items() if f in causes}))
+    coord_a = {(c.partner, c.phase) for c in a.coordination}
+    coord_b = {(c.partner, c.phase) for c in b.coordination}
+    coordination = ([CoordinationChange(p, ph, "added") for p, ph in sorted(coord_b - coord_a)]
+                    + [CoordinationChange(p, ph, "removed") for p, ph in sorted(coord_a - coord_b)])
+    return Diff(ruleset=ruleset.summary(), a=a, b=b, facts_changed=facts, changes=tuple(changes),
+                coordination_changes=tuple(coordination))
 
 
 def parse_vary(ruleset: Ruleset, text: str) -> tuple[str, list]:
@@ -101,7 +102,7 @@ def sweep(ruleset: Ruleset, base: Mapping[str, AnyValue], variations: Sequence[t
         profile = normalize_profile(ruleset, {**base, **dict(zip(names, values))}, "--vary")
         result = assess(ruleset, profile, explain_absent=False)
         combinations.append(dict(zip(names, values)))
-        outcomes.append({(r["sector"], r["phase"]): r["level"] for r in result["recommendations"]})
+        outcomes.append(result.levels())
     rows = level_grid(ruleset, outcomes)
     return {"ruleset": ruleset.summary(), "base": dict(base), "vary": names, "combinations": combinations,
             "rows": rows}

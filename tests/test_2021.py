@@ -9,6 +9,7 @@ from mcof.cli import main
 from mcof.engine import assess, build_profile, explain, load_ruleset
 from mcof.engine.compare import compare
 from mcof.engine.lint import rule_test_cases
+from mcof.engine.results import WouldChange
 from tests.test_rulesets import SECTORS_2012
 
 CASH = ["markets_functioning", "financial_infrastructure_available", "financial_literacy_sufficient"]
@@ -25,7 +26,7 @@ def r2012():
 
 
 def modality_levels(result):
-    return {(m["modality"], m["phase"]): m["level"] for m in result.get("modalities", [])}
+    return {(m.modality, m.phase): m.level for m in result.modalities or ()}
 
 
 @pytest.mark.parametrize("values", list(itertools.product([True, False], repeat=3)))
@@ -42,12 +43,12 @@ def test_explain_names_the_missing_cash_condition(r2021, missing):
     facts = dict({"crisis_type": "man_made", "phase": "during"}, **{c: True for c in CASH})
     del facts[missing]
     result = explain(r2021, build_profile(r2021, facts), "cash_based_interventions", kind="modality")
-    during = next(p for p in result["phases"] if p["phase"] == "during")
-    assert not during["recommended"]
-    assert {"fact": missing, "value": True, "level": during["rules"][0]["level"]} in during["would_change_if"]
-    opened = [leaf for rule in during["rules"] for cond in rule["conditions"]
-              for producer in cond.get("derived_by", []) for leaf in producer["conditions"]]
-    assert [leaf["fact"] for leaf in opened if leaf["status"] != "held"] == [missing]
+    during = next(p for p in result.phases if p.phase == "during")
+    assert not during.recommended
+    assert WouldChange(missing, True, during.rules[0].level) in during.would_change_if
+    opened = [leaf for rule in during.rules for cond in rule.conditions
+              for producer in cond.derived_by or () for leaf in producer.conditions]
+    assert [leaf.fact for leaf in opened if leaf.status != "held"] == [missing]
 
 
 def test_explain_cli_for_a_modality():
@@ -74,17 +75,17 @@ def test_every_2021_sector_is_reachable_by_some_profile(r2021, r2012):
         for _, kind, data, _ in rule_test_cases(ruleset):
             if kind == "fires":
                 result = assess(r2021, build_profile(r2021, data), explain_absent=False)
-                reached |= {r["sector"] for r in result["recommendations"]}
+                reached |= {r.sector for r in result.recommendations}
     assert reached == set(r2021.sector_slugs)
 
 
 def test_inherited_justification_shows_the_2012_rule_and_the_crosswalk_link(r2021):
     result = assess(r2021, build_profile(r2021, {"crisis_type": "man_made", "phase": "during",
                                                  "international_migrants_caught": True}))
-    merged = next(r for r in result["recommendations"]
-                  if r["sector"] == "humanitarian_border_management_citizens_abroad")
-    origins = {(j["origin"]["sector"], j["origin"]["crosswalk"]["id"]) for j in merged["justifications"]
-               if "origin" in j}
+    merged = next(r for r in result.recommendations
+                  if r.sector == "humanitarian_border_management_citizens_abroad")
+    origins = {(j.origin["sector"], j.origin["crosswalk"]["id"]) for j in merged.justifications
+               if j.origin}
     assert {o[0] for o in origins} == {"humanitarian_border_management", "emergency_consular_assistance"}
 
 
@@ -92,15 +93,15 @@ def test_inherited_justification_shows_the_2012_rule_and_the_crosswalk_link(r202
 @pytest.mark.parametrize("phase", ["before", "during", "after"])
 def test_compare_every_annex_scenario_and_phase(r2012, r2021, crisis, phase):
     result = compare(r2012, r2021, build_profile(r2021, {"crisis_type": crisis, "phase": phase}))
-    old = {(r["sector"], r["phase"]) for r in result["2012"]["recommendations"]}
-    mapped = {(r["sector_2012"], r["phase"]) for r in result["rows"] if r["sector_2012"]}
+    old = {(r.sector, r.phase) for r in result.old.recommendations}
+    mapped = {(r.sector_2012, r.phase) for r in result.rows if r.sector_2012}
     assert old == mapped  # every 2012 recommendation has its 2021 row
-    for row in result["rows"]:
-        assert row["kind"] in {"renamed", "merged", "split", "absorbed", "moved_out", "changed_level", "new"}
-        if row["sector_2012"]:
-            assert row["crosswalk"] and row["level_2021"], row
-        if row["kind"] == "new":
-            assert row["rules_2021"] and all(r.startswith("a21-") for r in row["rules_2021"]
+    for row in result.rows:
+        assert row.kind in {"renamed", "merged", "split", "absorbed", "moved_out", "changed_level", "new"}
+        if row.sector_2012:
+            assert row.crosswalk and row.level_2021, row
+        if row.kind == "new":
+            assert row.rules_2021 and all(r.startswith("a21-") for r in row.rules_2021
                                              if "--" not in r), row
 
 
@@ -119,7 +120,7 @@ def test_compare_needs_an_inheriting_ruleset():
 
 def _levels(ruleset, profile):
     result = assess(ruleset, build_profile(ruleset, profile))
-    return {(r["sector"], r["phase"]): r for r in result["recommendations"]}
+    return {(r.sector, r.phase): r for r in result.recommendations}
 
 
 def test_split_sends_each_sentence_only_to_the_sector_it_names(r2021):
@@ -127,16 +128,16 @@ def test_split_sends_each_sentence_only_to_the_sector_it_names(r2021):
     camp coordination and camp management (para. 35: "IOM does not advocate the establishment of camps")."""
     sudden = _levels(r2021, {"crisis_type": "sudden_onset_natural", "phase": "during"})
     assert ("camp_coordination_camp_management", "during") not in sudden or all(
-        j["origin"]["rule"] != "so-during-displacement-tracking"
-        for j in sudden[("camp_coordination_camp_management", "during")]["justifications"] if j.get("origin"))
+        j.origin["rule"] != "so-during-displacement-tracking"
+        for j in sudden[("camp_coordination_camp_management", "during")].justifications if j.origin)
     tracking = sudden[("displacement_tracking", "during")]
-    assert "so-during-displacement-tracking" in {j["origin"]["rule"] for j in tracking["justifications"] if j.get("origin")}
+    assert "so-during-displacement-tracking" in {j.origin["rule"] for j in tracking.justifications if j.origin}
     protracted = _levels(r2021, {"crisis_type": "protracted", "phase": "during"})
     cccm = protracted[("camp_coordination_camp_management", "during")]
-    assert cccm["level"] == "important"
-    assert "pr-during-camp-management" in {j["origin"]["rule"] for j in cccm["justifications"] if j.get("origin")}
-    carried_to_tracking = {j["origin"]["rule"] for j in protracted.get(("displacement_tracking", "during"), {})
-                           .get("justifications", []) if j.get("origin")}
+    assert cccm.level == "important"
+    assert "pr-during-camp-management" in {j.origin["rule"] for j in cccm.justifications if j.origin}
+    carried_to_tracking = {j.origin["rule"] for j in protracted[("displacement_tracking", "during")].justifications
+                           if j.origin} if ("displacement_tracking", "during") in protracted else set()
     assert "pr-during-camp-management" not in carried_to_tracking
 
 
@@ -145,8 +146,8 @@ def test_disaster_risk_management_is_not_critical_before_every_crisis(r2021):
     for crisis in ("man_made", "health"):
         before = _levels(r2021, {"crisis_type": crisis, "phase": "before"})
         entry = before.get(("disaster_risk_management", "before"))
-        assert entry is None or entry["level"] != "critical" or any(
-            j.get("origin") for j in entry["justifications"] if j["level"] == "critical")
+        assert entry is None or entry.level != "critical" or any(
+            j.origin for j in entry.justifications if j.level == "critical")
 
 
 def test_2021_partners_are_named_with_their_words(r2021):

@@ -147,7 +147,10 @@ def test_threshold_sweep_finds_where_a_country_flips():
 def test_threshold_sweep_cli_errors():
     result = CliRunner().invoke(main, ["sweep", "--mapping", "inform", "--data", INPUTS[0], "--data", INPUTS[1],
                                        "--country", "XXX", "--vary", "drought=5,6"])
-    assert result.exit_code == 1 and "country XXX is not in the inputs" in result.stderr
+    assert result.exit_code == 1 and "unknown country 'XXX'" in result.stderr  # not a country at all
+    result = CliRunner().invoke(main, ["sweep", "--mapping", "inform", "--data", INPUTS[0], "--data", INPUTS[1],
+                                       "--country", "Antarctica", "--vary", "drought=5,6"])
+    assert result.exit_code == 1 and "country ATA is not in the inputs" in result.stderr
     result = CliRunner().invoke(main, ["sweep", "--mapping", "inform", "--data", INPUTS[0], "--data", INPUTS[1],
                                        "--country", "SDN", "--vary", "drougt=5,6"])
     assert result.exit_code == 1 and "did you mean 'drought'" in result.stderr

@@ -34,7 +34,7 @@ def test_base_cells_are_what_crisis_type_and_phase_alone_give(built):
     ruleset, result = built
     for scenario in result["scenarios"]:
         alone = assess(ruleset, build_profile(ruleset, {"crisis_type": scenario["crisis_type"], "phase": PHASES}))
-        expected = {(r["sector"], r["phase"]): r["level"] for r in alone["recommendations"]}
+        expected = alone.levels()
         drawn = {(c["sector"], c["phase"]): c["level"] for c in scenario["cells"] if c["level"]}
         assert drawn == expected
 
@@ -47,7 +47,7 @@ def test_conditional_cells_are_what_that_one_fact_adds(built):
             for option in cell["conditional"][:1]:
                 profile = build_profile(ruleset, {"crisis_type": scenario["crisis_type"], "phase": PHASES,
                                                   option["fact"]: option["value"]})
-                levels = {(r["sector"], r["phase"]): r["level"] for r in assess(ruleset, profile)["recommendations"]}
+                levels = assess(ruleset, profile).levels()
                 assert levels[(cell["sector"], cell["phase"])] == option["level"]
                 assert cell["level"] is None or ruleset.level_rank(option["level"]) < ruleset.level_rank(cell["level"])
                 assert option["rules"], "a conditional cell names the rules that add it"

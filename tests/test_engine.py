@@ -14,14 +14,14 @@ MIGRANTS_DURING = {"crisis_type": "man_made", "phase": "during", "international_
 
 
 def levels(result):
-    return {(r["sector"], r["phase"]): r["level"] for r in result["recommendations"]}
+    return {(r.sector, r.phase): r.level for r in result.recommendations}
 
 
 def fired(result):
     rules = set()
     for key in ("recommendations", "coordination", "derived_facts"):
-        for entry in result[key]:
-            rules |= {j["rule"] for j in entry["justifications"]}
+        for entry in getattr(result, key):
+            rules |= {j.rule for j in entry.justifications}
     return rules
 
 
@@ -29,25 +29,25 @@ def test_forward_chains_through_two_derived_facts(mini):
     result = assess(mini, build_profile(mini, MIGRANTS_DURING))
     # international_migrants_caught -> border_pressure -> assistance_flowing -> communications
     assert levels(result)[("humanitarian_communications", "during")] == "important"
-    derived = {d["fact"]: d for d in result["derived_facts"]}
-    assert derived["assistance_flowing"]["justifications"][0]["facts"]["border_pressure"] is True
-    assert derived["border_pressure"]["justifications"][0]["facts"] == {"international_migrants_caught": True}
+    derived = {d.fact: d for d in result.derived_facts}
+    assert derived["assistance_flowing"].justifications[0].facts["border_pressure"] is True
+    assert derived["border_pressure"].justifications[0].facts == {"international_migrants_caught": True}
 
 
 def test_alternatives_fire_once_and_list_facts_of_each(mini):
     both = dict(MIGRANTS_DURING, large_cross_border_movements=True)
     result = assess(mini, build_profile(mini, both))
-    border = next(d for d in result["derived_facts"] if d["fact"] == "border_pressure")
-    assert len(border["justifications"]) == 1
-    assert border["justifications"][0]["facts"] == {"international_migrants_caught": True,
+    border = next(d for d in result.derived_facts if d.fact == "border_pressure")
+    assert len(border.justifications) == 1
+    assert border.justifications[0].facts == {"international_migrants_caught": True,
                                                     "large_cross_border_movements": True}
 
 
 def test_entry_level_is_highest_and_all_supporting_rules_listed(mini):
     profile = build_profile(mini, dict(MIGRANTS_DURING, migrant_share=40))
-    transport = next(r for r in assess(mini, profile)["recommendations"] if r["sector"] == "transport_assistance")
-    assert transport["level"] == "critical"
-    assert [j["rule"] for j in transport["justifications"]] == ["transport-during-critical", "transport-during"]
+    transport = next(r for r in assess(mini, profile).recommendations if r.sector == "transport_assistance")
+    assert transport.level == "critical"
+    assert [j.rule for j in transport.justifications] == ["transport-during-critical", "transport-during"]
 
 
 def test_unknown_is_not_false(mini):
@@ -55,12 +55,12 @@ def test_unknown_is_not_false(mini):
     known_false = assess(mini, build_profile(mini, {"crisis_type": "man_made", "phase": "during",
                                                     "international_migrants_caught": False,
                                                     "large_cross_border_movements": False}))
-    assert "international_migrants_caught" in unknown["unknown_facts"]
-    assert "international_migrants_caught" not in known_false["unknown_facts"]
-    hints = {(c["fact"], c["value"]) for a in unknown["not_recommended"] for c in a["would_change_if"]}
+    assert "international_migrants_caught" in unknown.unknown_facts
+    assert "international_migrants_caught" not in known_false.unknown_facts
+    hints = {(c.fact, c.value) for a in unknown.not_recommended for c in a.would_change_if}
     assert ("international_migrants_caught", True) in hints
-    assert not [c for a in known_false["not_recommended"] for c in a["would_change_if"]
-                if c["fact"] == "international_migrants_caught"]
+    assert not [c for a in known_false.not_recommended for c in a.would_change_if
+                if c.fact == "international_migrants_caught"]
 
 
 def test_negated_numeric_condition_on_unknown_fact_stays_unknown(mini):
@@ -72,9 +72,9 @@ def test_negated_numeric_condition_on_unknown_fact_stays_unknown(mini):
 
 
 def test_sessions_are_isolated(mini):
-    assert assess(mini, build_profile(mini, MIGRANTS_DURING))["recommendations"]
+    assert assess(mini, build_profile(mini, MIGRANTS_DURING)).recommendations
     after = assess(mini, build_profile(mini, {"crisis_type": "health", "phase": "during"}))
-    assert after["recommendations"] == [] and after["derived_facts"] == []
+    assert after.recommendations == () and after.derived_facts == ()
 
 
 def test_errors_inside_actions_are_raised_not_swallowed(mini, monkeypatch):
@@ -114,7 +114,7 @@ def test_facts_no_rule_can_match_are_dropped_quietly(mini):
     # migrant_share=3 matches no pattern: durable-rules raises MessageNotHandledException
     result = assess(mini, build_profile(mini, {"crisis_type": "slow_onset_natural", "phase": "after",
                                                "migrant_share": 3}))
-    assert result["recommendations"] == []
+    assert result.recommendations == ()
 
 
 profiles = st.fixed_dictionaries(

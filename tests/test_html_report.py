@@ -12,7 +12,6 @@ Two layers:
 
 from __future__ import annotations
 
-import copy
 import re
 import shutil
 import subprocess
@@ -28,127 +27,45 @@ except ImportError:  # pragma: no cover
     from browser import chromium  # type: ignore[no-redef]
 
 # ---------------------------------------------------------------------------------------------
-# fixtures: JSON-shaped dicts as the engine emits them
+# fixtures: results the engine produced (engine.results), never hand-written dicts, so that a
+# renderer reading something the engine no longer produces fails here
 
-SECTORS_2012 = [
-    {"slug": s, "number": i, "name": n, "objective": o}
-    for i, (s, n, o) in enumerate(
-        [
-            ("camp_management_displacement_tracking", "Camp Management and Displacement Tracking",
-             "To improve living conditions of displaced persons and migrants in transit"),
-            ("shelter_nfi", "Shelter and Non-food Items", "To address the needs for shelters and non-food items"),
-            ("transport_assistance", "Transport Assistance for Affected Populations",
-             "To provide protection through the provision of humane and orderly transport assistance"),
-            ("health_support", "Health Support", "To provide comprehensive migrant health-care and prevention services"),
-            ("psychosocial_support", "Psychosocial Support", "To promote, protect and support the well-being"),
-            ("reintegration_assistance", "(Re)integration Assistance", "To end displacement situations"),
-            ("community_stabilization_transition", "Community Stabilization and Transition", "To provide assistance"),
-            ("disaster_risk_reduction_resilience", "Disaster Risk Reduction and Resilience Building", "To reduce"),
-            ("land_property_support", "Land and Property Support", "To assist governments and societies"),
-            ("counter_trafficking_protection", "Counter-trafficking and Protection of Vulnerable Migrants", "To protect"),
-            ("humanitarian_border_management", "Technical Assistance for Humanitarian Border Management", "To support"),
-            ("emergency_consular_assistance", "Emergency Consular Assistance", "To support States"),
-            ("diaspora_human_resource_mobilization", "Diaspora and Human Resource Mobilization", "To mobilize"),
-            ("migration_policy_legislation", "Migration Policy and Legislation Support", "To support States"),
-            ("humanitarian_communications", "Humanitarian Communications", "To create a two-way exchange"),
-        ],
-        start=1,
-    )
-]
+from mcof.engine import build_profile  # noqa: E402
+from mcof.engine.provenance import with_provenance  # noqa: E402
+from mcof.engine.whatif import diff as engine_diff  # noqa: E402
 
-PARA9_TRANSPORT = (
-    "Transportation assistance can also be a critical life-saving protection activity for those caught "
-    "in a crisis, including non-nationals in need of migrant assistance."
-)
-PARA9_HUMANITARIAN = (
-    "the provision of humanitarian assistance (e.g. shelter, NFIs, health and psychosocial support, etc.), "
-    "which is usually coordinated through humanitarian communications, to displaced persons in camps or in "
-    "host communities inside or outside the country in crisis is essential to relieve suffering"
-)
-PARA9_BORDER = (
-    "During a man-made disaster, if there are large cross-border movements and/or international migrants "
-    "trapped in the country in crisis, responses will require proper and efficient border and identity "
-    "management, coordination with consular services and mechanisms to identify and refer vulnerable persons."
-)
-CITE9 = "MC/2355 Annex I, para. 9"
-BASE_FACTS = {"crisis_type": ["man_made"], "phase": ["during"]}
+RS_2012 = load_ruleset("2012")
+SECTORS_2012 = [s.to_dict() for s in RS_2012.sectors]
+# man_made, before and during, migrants caught: before has a critical, an important and a
+# recommended sector, a why-not that an unknown fact would change, a coordination partner;
+# during has derived facts behind its justifications; after is outside the profile
+PROFILE_2012 = {"crisis_type": "man_made", "phase": ["before", "during"], "international_migrants_caught": True}
+TRANSPORT_QUOTE = "critical life-saving protection activity for those caught"
 
 
-def _j(rule, level, quote, facts, citation=CITE9, interpretation=None):
-    return {"rule": rule, "level": level, "citation": citation, "quote": quote,
-            "facts": {**BASE_FACTS, **facts}, "interpretation": interpretation}
+def assessment_2012():
+    result = assess_real(RS_2012, build_profile(RS_2012, PROFILE_2012))
+    return with_provenance(result, RS_2012, [{"set": ["..."]}])
 
 
-def assessment_2012() -> dict:
-    result = _assessment_2012()
-    for rec in result["recommendations"]:  # every recommendation carries its sector's linkages
-        rec["linkages"] = [LINK_CCCM] if rec["sector"] == "camp_management_displacement_tracking" else []
-    return result
+def _mini():
+    from tests.conftest import MINI
+    rs = load_ruleset(MINI)
+    return rs, [s.to_dict() for s in rs.sectors]
 
 
-LINK_CCCM = {"to": "cccm", "kind": "cluster", "name": "Camp Coordination & Camp Management (CCCM)", "short": "CCCM",
-             "citation": "MC/2355, para. 9",
-             "quote": "IOM is the cluster lead for camp coordination and camp management (CCCM)"}
+def mini_assessment():
+    """The mini ruleset chains two derived facts: international_migrants_caught -> border_pressure
+    -> assistance_flowing -> humanitarian_communications."""
+    rs, _ = _mini()
+    return assess_real(rs, build_profile(rs, {"crisis_type": "man_made", "phase": "during",
+                                              "international_migrants_caught": True}))
 
 
-def _assessment_2012() -> dict:
-    caught = {"migrants_caught_or_cross_border": True}
-    return {
-        "tool": {"name": "mcof", "version": "0.1.0"},
-        "ruleset": {"id": "mcof-2012", "sha256": "3f" * 32,
-                    "title": "IOM Migration Crisis Operational Framework (2012)"},
-        "profile": {"crisis_type": ["man_made"], "phase": ["during"], "international_migrants_caught": True},
-        "unknown_facts": ["many_third_country_nationals", "large_cross_border_movements",
-                          "prone_to_natural_disasters", "acute_humanitarian_needs"],
-        "recommendations": [
-            {"sector": "transport_assistance", "phase": "during", "level": "critical", "justifications": [
-                _j("mm-during-transport", "critical", PARA9_TRANSPORT, caught)]},
-            {"sector": "shelter_nfi", "phase": "during", "level": "critical", "justifications": [
-                _j("mm-during-humanitarian-shelter", "critical", PARA9_HUMANITARIAN, {})]},
-            {"sector": "health_support", "phase": "during", "level": "critical", "justifications": [
-                _j("mm-during-humanitarian-health", "critical", PARA9_HUMANITARIAN, {})]},
-            {"sector": "psychosocial_support", "phase": "during", "level": "critical", "justifications": [
-                _j("mm-during-humanitarian-psychosocial", "critical", PARA9_HUMANITARIAN, {})]},
-            {"sector": "humanitarian_communications", "phase": "during", "level": "important", "justifications": [
-                _j("mm-during-communications", "important", PARA9_HUMANITARIAN, {},
-                   interpretation="\"usually coordinated through\" read as a significant role, so important.")]},
-            {"sector": "humanitarian_border_management", "phase": "during", "level": "important", "justifications": [
-                _j("mm-during-border", "important", PARA9_BORDER, caught)]},
-            {"sector": "emergency_consular_assistance", "phase": "during", "level": "important", "justifications": [
-                _j("mm-during-consular", "important", PARA9_BORDER, {"migrants_need_consular_support": True})]},
-            {"sector": "camp_management_displacement_tracking", "phase": "during", "level": "recommended",
-             "justifications": [_j("mm-during-camps", "recommended", PARA9_HUMANITARIAN, {},
-                                   interpretation="Camps are named, the sector is not: recommended.")]},
-        ],
-        "coordination": [
-            {"partner": "country_of_origin", "partner_name": "Countries of origin of the international migrants",
-             "phase": "during", "justifications": [
-                 _j("mm-during-coord-origin", "important", PARA9_BORDER, caught)]},
-        ],
-        "derived_facts": [
-            {"fact": "migrants_caught_or_cross_border", "value": True, "justifications": [
-                {"rule": "derive-migrants-caught", "level": None, "citation": CITE9,
-                 "quote": "if there are large cross-border movements and/or international migrants trapped in the "
-                          "country in crisis",
-                 "facts": {"international_migrants_caught": True}, "interpretation": None}]},
-            {"fact": "migrants_need_consular_support", "value": True, "justifications": [
-                {"rule": "derive-consular-support", "level": None, "citation": CITE9,
-                 "quote": "coordination with consular services",
-                 "facts": {"migrants_caught_or_cross_border": True}, "interpretation": None}]},
-        ],
-        "not_recommended": [
-            {"sector": "counter_trafficking_protection", "phase": "during", "rules": [
-                {"rule": "mm-during-vulnerable", "level": "important", "citation": CITE9,
-                 "quote": "mechanisms to identify and refer vulnerable persons",
-                 "conditions": [
-                     {"condition": "crisis_type includes man_made", "status": "held", "fact": "crisis_type",
-                      "value": ["man_made"]},
-                     {"condition": "large_cross_border_movements is true", "status": "unknown",
-                      "fact": "large_cross_border_movements"},
-                 ]}],
-             "would_change_if": [{"fact": "large_cross_border_movements", "value": True, "level": "important"}]},
-        ],
-    }
+def _rec(result, sector, phase):
+    rec = result.recommendation(sector, phase)
+    assert rec is not None, (sector, phase)
+    return rec
 
 
 def _cell(doc_grid_rows, sector, phase):
@@ -190,7 +107,8 @@ def _cell_html(html: str, cell_id: str) -> str:
 
 
 def test_assessment_grid_structure():
-    html = render_assessment(assessment_2012(), SECTORS_2012)
+    result = assessment_2012()
+    html = render_assessment(result, SECTORS_2012)
     assert html.startswith("<!DOCTYPE html>")
     rows = re.findall(r'<tr id="row-([a-z_]+)" data-sector', html)
     assert rows == [s["slug"] for s in SECTORS_2012]
@@ -199,65 +117,79 @@ def test_assessment_grid_structure():
     transport = _cell_html(html, "cell-transport_assistance-during")
     assert 'class="cell lvl-critical"' in transport and 'data-level="critical"' in transport
     assert re.search(r"<summary><span class=\"level-word\">critical</span>", transport)
-    assert "<blockquote" in transport and PARA9_TRANSPORT in transport
-    assert CITE9 in transport and "mm-during-transport" in transport
+    assert "<blockquote" in transport and TRANSPORT_QUOTE in transport
+    rec = _rec(result, "transport_assistance", "during")
+    assert rec.justifications[0].citation in transport
+    assert all(j.rule in transport for j in rec.justifications)
     # an empty cell in an assessed phase; columns outside the profile's phase are marked
     assert 'class="cell empty"' in _cell_html(html, "cell-land_property_support-during")
-    assert 'class="cell unassessed"' in _cell_html(html, "cell-transport_assistance-before")
+    assert 'class="cell unassessed"' in _cell_html(html, "cell-transport_assistance-after")
     assert "phase not in profile" in html
 
 
 def test_level_word_always_printed_not_colour_alone():
     html = render_assessment(assessment_2012(), SECTORS_2012)
+    levels = set()
     for m in re.finditer(r'<td id="[^"]+" class="cell lvl-(\w+)".*?</td>', html, re.S):
         assert f'<span class="level-word">{m.group(1)}</span>' in m.group(0)
+        levels.add(m.group(1))
+    assert levels == {"critical", "important", "recommended"}
 
 
 def test_chain_of_derived_facts_is_nested_back_to_input_facts():
-    html = render_assessment(assessment_2012(), SECTORS_2012)
-    consular = _cell_html(html, "cell-emergency_consular_assistance-during")
-    # consular support <- migrants_caught_or_cross_border <- international_migrants_caught (input)
-    i1 = consular.index('data-fact="migrants_need_consular_support"')
-    i2 = consular.index("derive-consular-support", i1)
-    i3 = consular.index('data-fact="migrants_caught_or_cross_border"', i2)
-    i4 = consular.index("derive-migrants-caught", i3)
-    i5 = consular.index('data-fact="international_migrants_caught"', i4)
+    rs, sectors = _mini()
+    html = render_assessment(mini_assessment(), sectors)
+    cell = _cell_html(html, "cell-humanitarian_communications-during")
+    # communications <- assistance_flowing <- border_pressure <- international_migrants_caught (input)
+    i1 = cell.index('data-fact="assistance_flowing"')
+    i2 = cell.index("assistance-flows", i1)
+    i3 = cell.index('data-fact="border_pressure"', i2)
+    i4 = cell.index("derive-border-pressure", i3)
+    i5 = cell.index('data-fact="international_migrants_caught"', i4)
     assert i1 < i2 < i3 < i4 < i5
-    assert consular.count('class="chain"') == 2
-    assert consular.count("badge-derived") == 2
-    assert 'class="fact fact-input" data-fact="international_migrants_caught"' in consular
+    assert cell.count('class="chain"') == 2
+    assert cell.count("badge-derived") == 2
+    assert 'class="fact fact-input" data-fact="international_migrants_caught"' in cell
 
 
 def test_chain_cycle_does_not_recurse_forever():
-    result = assessment_2012()
-    # a (broken) ruleset where two derived facts justify each other
-    result["derived_facts"][0]["justifications"][0]["facts"] = {"migrants_need_consular_support": True}
-    html = render_assessment(result, SECTORS_2012)
+    from dataclasses import replace
+    rs, sectors = _mini()
+    result = mini_assessment()
+    # a (broken) ruleset where two derived facts justify each other: border_pressure read
+    # from assistance_flowing, which is read from border_pressure
+    border = next(d for d in result.derived_facts if d.fact == "border_pressure")
+    j = replace(border.justifications[0], facts={"assistance_flowing": True}, derived_facts=("assistance_flowing",))
+    facts = tuple(replace(d, justifications=(j,)) if d is border else d for d in result.derived_facts)
+    html = render_assessment(replace(result, derived_facts=facts), sectors)
     assert "chain shown above" in html
 
 
 def test_sections_profile_why_not_footer():
-    html = render_assessment(assessment_2012(), SECTORS_2012)
+    result = assessment_2012()
+    html = render_assessment(result, SECTORS_2012)
     for section in ("Crisis profile", "Coordination", "Why not", "Derived facts"):
         assert f">{section}</h2>" in html
     # profile: given facts with values, unknown facts marked unknown
     assert re.search(r'<tr data-fact="international_migrants_caught">\s*<th scope="row"><code>'
                      r'international_migrants_caught</code></th>\s*<td>true</td>', html)
-    for fact in assessment_2012()["unknown_facts"]:
+    assert result.unknown_facts
+    for fact in result.unknown_facts:
         assert re.search(rf'<tr data-fact="{fact}" class="unknown">.*?badge-unknown">unknown<', html, re.S)
     # why not: the rule, its unknown condition, what would change it; linked from the grid cell
-    assert 'id="whynot-counter_trafficking_protection-during"' in html
-    assert 'href="#whynot-counter_trafficking_protection-during"' in html
-    assert "? unknown" in html and "large_cross_border_movements is true" in html
-    assert re.search(r"Would change if known:</strong> <code>large_cross_border_movements</code>", html)
-    # coordination partner
-    assert "Countries of origin of the international migrants" in html
+    assert 'id="whynot-humanitarian_border_management-before"' in html
+    assert 'href="#whynot-humanitarian_border_management-before"' in html
+    assert "? unknown" in html and "many_third_country_nationals is true" in html
+    assert re.search(r"Would change if known:</strong> <code>many_third_country_nationals</code>", html)
+    # coordination partners
+    for c in result.coordination:
+        assert c.partner_name in html
     # provenance
     assert '<code class="ruleset-id">mcof-2012</code>' in html
-    assert f'<code class="ruleset-sha256">{"3f" * 32}</code>' in html
-    assert '<span class="tool">mcof 0.1.0</span>' in html
-    # interpretation shown, and escaped
-    assert "&#34;usually coordinated through&#34; read as a significant role" in html
+    assert f'<code class="ruleset-sha256">{RS_2012.sha256}</code>' in html
+    assert f'<span class="tool">mcof {result.tool["version"]}</span>' in html
+    # interpretation shown, and escaped ("can also be" + "critical" is read as critical)
+    assert "Level: &#34;can also be&#34; + &#34;critical&#34; is read as critical" in html
 
 
 def _assert_self_contained(html: str) -> None:
@@ -275,20 +207,21 @@ def _assert_self_contained(html: str) -> None:
 
 
 def test_no_external_assets_in_any_report():
-    a = assessment_2012()
-    b = _assessment_b()
-    _assert_self_contained(render_assessment(a, SECTORS_2012))
-    _assert_self_contained(render_diff(_diff(a, b), SECTORS_2012))
+    _assert_self_contained(render_assessment(assessment_2012(), SECTORS_2012))
+    _assert_self_contained(render_diff(_diff(), SECTORS_2012))
     result, r12, r21 = _real_compare()
     _assert_self_contained(render_compare(result, [x.to_dict() for x in r12.sectors],
                                           [x.to_dict() for x in r21.sectors]))
 
 
 def test_text_is_escaped():
+    from dataclasses import replace
     result = assessment_2012()
     evil = '<script>alert("x")</script><img src="http://example.org/x.png">'
-    result["recommendations"][0]["justifications"][0]["quote"] = evil
-    result["profile"]["note"] = "</td><b>bold</b>"
+    first = result.recommendations[0]
+    first = replace(first, justifications=(replace(first.justifications[0], quote=evil),) + first.justifications[1:])
+    result = replace(result, recommendations=(first,) + result.recommendations[1:],
+                     profile={**result.profile, "note": "</td><b>bold</b>"})
     html = render_assessment(result, SECTORS_2012, title="<i>title</i>")
     assert evil not in html and "<b>bold</b>" not in html and "<i>title</i>" not in html
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
@@ -303,70 +236,61 @@ def test_print_css_and_script():
     assert 'addEventListener("beforeprint"' in html
 
 
-def test_missing_optional_keys_and_unknown_sector():
-    result = {
-        "ruleset": {"id": "mcof-2012", "sha256": "ab" * 32},
-        "profile": {"crisis_type": "health"},
-        "recommendations": [{"sector": "not_in_catalogue", "phase": "after", "level": "recommended",
-                             "justifications": [{"rule": "r", "level": "recommended", "citation": "c",
-                                                 "quote": "q", "facts": {}}], "linkages": []}],
-        "coordination": [],
-    }
-    html = render_assessment(result, SECTORS_2012)
-    assert 'id="row-not_in_catalogue"' in html
-    assert "unknown" in html  # tool version unknown
-    assert 'class="cell empty"' in _cell_html(html, "cell-shelter_nfi-before")  # phase unknown: all assessed
+def test_sector_missing_from_the_catalogue_gets_its_own_row():
+    result = assessment_2012()
+    catalogue = [s for s in SECTORS_2012 if s["slug"] != "transport_assistance"]
+    html = render_assessment(result, catalogue)
+    rows = re.findall(r'<tr id="row-([a-z_]+)" data-sector', html)
+    assert rows[-1] == "transport_assistance" and len(rows) == 15
+    assert 'data-level="critical"' in _cell_html(html, "cell-transport_assistance-during")
 
 
 def test_modalities_and_cross_cutting_2021():
-    result = assessment_2012()
-    result["modalities"] = [{"modality": "cash_based_interventions", "phase": "during", "level": "important",
-                             "justifications": [_j("m-cbi", "important", "Cash-based interventions.", {},
-                                                   citation="MCOF 2021 Addendum, para. 22")]}]
-    result["cross_cutting"] = [{"issue": "gender_equality", "justifications": [
-        _j("cc-gender", None, "gender considerations are fundamental", {}, citation="MCOF 2021 Addendum, para. 26")]}]
-    html = render_assessment(result, SECTORS_2012)
-    assert ">Operating modalities</h2>" in html and 'id="mod-cell-cash_based_interventions-during"' in html
-    assert ">Cross-cutting issues</h2>" in html and "gender_equality" in html
+    rs = load_ruleset("2021")
+    result = assess_real(rs, build_profile(rs, {"crisis_type": "sudden_onset_natural", "phase": "during",
+                                                "markets_functioning": True,
+                                                "financial_infrastructure_available": True,
+                                                "financial_literacy_sufficient": True}))
+    assert result.modalities and result.cross_cutting
+    html = render_assessment(result, [s.to_dict() for s in rs.sectors])
+    assert ">Operating modalities</h2>" in html
+    assert 'id="mod-cell-cash_based_interventions-during"' in html
+    assert ">Cross-cutting issues</h2>" in html
+    for issue in result.cross_cutting:
+        assert issue.issue in html
 
 
 # ---------------------------------------------------------------------------------------------
 # diff and compare
 
 
-def _assessment_b() -> dict:
-    b = assessment_2012()
-    b["profile"]["large_cross_border_movements"] = True
-    b["unknown_facts"].remove("large_cross_border_movements")
-    b["recommendations"].append(
-        {"sector": "counter_trafficking_protection", "phase": "during", "level": "important", "justifications": [
-            _j("mm-during-vulnerable", "important", "mechanisms to identify and refer vulnerable persons",
-               {"large_cross_border_movements": True})], "linkages": []})
-    b["recommendations"] = [r for r in b["recommendations"] if r["sector"] != "camp_management_displacement_tracking"]
-    b["not_recommended"] = []
-    return b
-
-
-def _diff(a, b) -> dict:
-    return {"a": a, "b": b, "changes": [
-        {"sector": "counter_trafficking_protection", "phase": "during", "change": "added", "from": None,
-         "to": "important", "facts_changed": {"large_cross_border_movements": ["unknown", True]},
-         "rules_gained": ["mm-during-vulnerable"], "rules_lost": []},
-        {"sector": "camp_management_displacement_tracking", "phase": "during", "change": "removed",
-         "from": "recommended", "to": None, "facts_changed": {}, "rules_gained": [], "rules_lost": ["mm-during-camps"]},
-    ]}
+def _diff():
+    """A diff the engine computed: A is PROFILE_2012, B adds many_third_country_nationals
+    (border management and consular assistance added before, at important)."""
+    a = build_profile(RS_2012, PROFILE_2012)
+    b = build_profile(RS_2012, dict(PROFILE_2012, many_third_country_nationals=True))
+    return engine_diff(RS_2012, a, b)
 
 
 def test_diff_report():
-    a, b = assessment_2012(), _assessment_b()
-    html = render_diff(_diff(a, b), SECTORS_2012)
-    added = _cell_html(html, "cell-counter_trafficking_protection-during")
+    result = _diff()
+    assert {(c.sector, c.phase, c.change) for c in result.changes} >= {
+        ("humanitarian_border_management", "before", "added")}
+    html = render_diff(result, SECTORS_2012)
+    added = _cell_html(html, "cell-humanitarian_border_management-before")
     assert 'data-change="added"' in added and "lvl-important" in added and "A: not recommended" in added
-    removed = _cell_html(html, "cell-camp_management_displacement_tracking-during")
-    assert 'data-change="removed"' in removed and "Justifications under A (no longer hold)" in removed
-    assert re.search(r'<tr data-fact="large_cross_border_movements" class="changed">', html)
-    assert 'id="changes-table"' in html and "large_cross_border_movements</code>: unknown &rarr; true" in html
+    assert re.search(r'<tr data-fact="many_third_country_nationals" class="changed">', html)
+    assert 'id="changes-table"' in html and "many_third_country_nationals</code>: unknown &rarr; true" in html
     assert html.count('<code class="ruleset-id">mcof-2012</code>') == 1  # same ruleset listed once
+
+
+def test_diff_report_shows_what_no_longer_holds():
+    a = build_profile(RS_2012, PROFILE_2012)
+    b = build_profile(RS_2012, dict(PROFILE_2012, international_migrants_caught=False))
+    result = engine_diff(RS_2012, a, b)
+    html = render_diff(result, SECTORS_2012)
+    removed = _cell_html(html, "cell-emergency_consular_assistance-during")
+    assert 'data-change="removed"' in removed and "Justifications under A (no longer hold)" in removed
 
 
 def _real_compare(name="libya-2011"):
@@ -382,15 +306,15 @@ def test_compare_report_shows_every_2021_entry_and_rule_the_engine_produced():
     result, r12, r21 = _real_compare()
     html = render_compare(result, [s.to_dict() for s in r12.sectors], [s.to_dict() for s in r21.sectors])
     table = html[html.index('id="compare-table"'):html.index("</table>", html.index('id="compare-table"'))]
-    assert len(re.findall(r"<tr data-kind=", table)) == len(result["rows"])
-    for row in result["rows"]:
-        if row["target_kind"] == "sector":
-            assert f'data-target-2021="{row["target_2021"]}"' in table
-            assert r21.sector(row["target_2021"]).name in table
-        for rule in row["rules_2012"] + row["rules_2021"]:
+    assert len(re.findall(r"<tr data-kind=", table)) == len(result.rows)
+    for row in result.rows:
+        if row.target_kind == "sector":
+            assert f'data-target-2021="{row.target_2021}"' in table
+            assert r21.sector(row.target_2021).name in table
+        for rule in row.rules_2012 + row.rules_2021:
             assert f"<code>{rule}</code>" in table, rule
-    for rec in result["2021"]["recommendations"]:  # the 2021 grid has every 2021 recommendation
-        assert f'id="y2021-cell-{rec["sector"]}-{rec["phase"]}"' in html
+    for rec in result.new.recommendations:  # the 2021 grid has every 2021 recommendation
+        assert f'id="y2021-cell-{rec.sector}-{rec.phase}"' in html
     assert "None" not in table  # cross-cutting rows say "all phases"
     assert '<code class="ruleset-id">mcof-2012</code>' in html and '<code class="ruleset-id">mcof-2021</code>' in html
 
@@ -417,16 +341,16 @@ def test_real_engine_assessment_renders():
     result, sectors = _real_assessment()
     html = render_assessment(result, sectors)
     assert len(re.findall(r'<tr id="row-', html)) == 15
-    for rec in result["recommendations"]:
-        cell = _cell_html(html, f"cell-{rec['sector']}-{rec['phase']}")
-        assert f'data-level="{rec["level"]}"' in cell
-        for j in rec["justifications"]:
-            assert j["rule"] in cell
+    for rec in result.recommendations:
+        cell = _cell_html(html, f"cell-{rec.sector}-{rec.phase}")
+        assert f'data-level="{rec.level}"' in cell
+        for j in rec.justifications:
+            assert j.rule in cell
     transport = _cell_html(html, "cell-transport_assistance-during")
     assert 'data-level="critical"' in transport and "critical life-saving protection activity" in transport
-    for w in result["not_recommended"]:
-        assert f'id="whynot-{w["sector"]}-{w["phase"]}"' in html
-    assert result["ruleset"]["sha256"] in html
+    for w in result.not_recommended:
+        assert f'id="whynot-{w.sector}-{w.phase}"' in html
+    assert result.ruleset["sha256"] in html
     _assert_self_contained(html)
 
 
@@ -458,24 +382,30 @@ def test_browser_shows_grid(browser_view):
     assert grid["phases"] == ["before", "during", "after"]
     assert [r["sector"] for r in grid["rows"]] == [s["slug"] for s in SECTORS_2012]
     assert all(len(r["cells"]) == 3 for r in grid["rows"])
-    assert grid["rows"][2]["label"] == "3 Transport Assistance for Affected Populations"
-    cell = _cell(grid["rows"], "transport_assistance", "during")
+    # the sector's number and name, then the systems and clusters it links to
+    assert grid["rows"][2]["label"].startswith("3 Transport Assistance for Affected Populations")
+    result = assessment_2012()
+    rec = _rec(result, "humanitarian_border_management", "during")
+    (derived,) = rec.justifications[0].derived_facts  # read from one derived fact
+    chain = next(d for d in result.derived_facts if d.fact == derived)
+    cell = _cell(grid["rows"], "humanitarian_border_management", "during")
     assert cell["shown"].startswith("CRITICAL")  # the word is displayed (uppercased by CSS)
     assert cell["hasDetails"] and cell["open"] is False
-    assert cell["quotes"][0] == PARA9_TRANSPORT  # then the chain's quote
+    assert cell["quotes"][0] == rec.justifications[0].quote  # then the chain's quote
     assert cell["quotesVisible"] == [False, False]  # closed until the reader opens it
-    assert cell["rules"] == ["mm-during-transport", "derive-migrants-caught"]
+    assert cell["rules"] == [rec.justifications[0].rule, chain.justifications[0].rule]
     assert cell["chains"] == 1 and cell["derivedBadges"] == 1
-    assert _cell(grid["rows"], "land_property_support", "during")["shown"] in ("\u2014 not recommended", "\u2014")
+    # an empty cell: a dash, "not recommended" and (the engine lists its why-not) a link to it
+    assert _cell(grid["rows"], "land_property_support", "during")["shown"] == "\u2014 not recommended why not?"
 
 
 @needs_chromium
 def test_browser_colours_by_level(browser_view):
     rows = browser_view["grids"]["grid"]["rows"]
-    crit = _luminance(_cell(rows, "transport_assistance", "during")["background"])
-    imp = _luminance(_cell(rows, "humanitarian_border_management", "during")["background"])
-    rec = _luminance(_cell(rows, "camp_management_displacement_tracking", "during")["background"])
-    empty = _luminance(_cell(rows, "land_property_support", "during")["background"] .replace("rgba(0, 0, 0, 0)", "rgb(255,255,255)"))
+    crit = _luminance(_cell(rows, "counter_trafficking_protection", "before")["background"])
+    imp = _luminance(_cell(rows, "community_stabilization_transition", "before")["background"])
+    rec = _luminance(_cell(rows, "migration_policy_legislation", "before")["background"])
+    empty = _luminance(_cell(rows, "land_property_support", "before")["background"] .replace("rgba(0, 0, 0, 0)", "rgb(255,255,255)"))
     assert crit < imp < rec < empty, (crit, imp, rec, empty)  # darker = higher level
     # text stays readable on the dark cell
     assert _luminance(_cell(rows, "transport_assistance", "during")["color"]) > 200
@@ -491,20 +421,20 @@ def test_browser_print_opens_everything_and_nothing_is_fetched(browser_view):
     assert v["resources"] == []  # the browser fetched nothing besides the file itself
     assert "default-src 'none'" in v["csp"]
     assert {"Crisis profile", "Why not", "Coordination", "Derived facts"} <= set(v["sections"])
-    assert "whynot-counter_trafficking_protection-during" in v["whyNot"]
+    assert "whynot-humanitarian_border_management-before" in v["whyNot"]
     unknown = {p["fact"] for p in v["profile"] if p["unknown"]}
-    assert unknown == set(assessment_2012()["unknown_facts"])
+    assert unknown == set(assessment_2012().unknown_facts)
     assert all(p["shown"].startswith("unknown") for p in v["profile"] if p["unknown"])
-    assert "mcof-2012" in v["footer"] and "3f" * 32 in v["footer"] and "mcof 0.1.0" in v["footer"]
+    version = assessment_2012().tool["version"]
+    assert "mcof-2012" in v["footer"] and RS_2012.sha256 in v["footer"] and f"mcof {version}" in v["footer"]
 
 
 @needs_chromium
 def test_browser_diff_and_compare_load(tmp_path):
-    a, b = assessment_2012(), _assessment_b()
     p1 = tmp_path / "diff.html"
-    p1.write_text(chromium.with_probe(render_diff(_diff(a, b), SECTORS_2012)), encoding="utf-8")
+    p1.write_text(chromium.with_probe(render_diff(_diff(), SECTORS_2012)), encoding="utf-8")
     v = chromium.probe(p1, CHROMIUM)
-    cell = _cell(v["grids"]["grid"]["rows"], "counter_trafficking_protection", "during")
+    cell = _cell(v["grids"]["grid"]["rows"], "humanitarian_border_management", "before")
     assert cell["level"] == "important" and "added" in cell["shown"]
     assert v["resources"] == []
     p2 = tmp_path / "compare.html"
@@ -534,7 +464,7 @@ def test_browser_screenshot_and_pdf(tmp_path):
         assert "Transport Assistance" in flat and "Counter-trafficking" in flat
         assert "protection activity for those caught" in flat  # a quote from inside a closed <details>
         assert "would change if known" in flat.lower()  # why-not prints its one-line summaries
-        assert "3f" * 32 in flat.replace(" ", "")
+        assert RS_2012.sha256 in flat.replace(" ", "")
 
 
 @needs_chromium
@@ -595,9 +525,9 @@ def test_libya_report_prints_in_at_most_eight_pages_with_every_justification(tmp
     page = tmp_path / "libya.html"
     html = render_assessment(result, [s.to_dict() for s in rs.sectors])
     printed = html[html.index('<section class="print-list"'):]
-    for rec in result["recommendations"]:  # the printed list carries every justification the engine gave
-        for j in rec["justifications"]:
-            assert f'data-rule="{j["rule"]}"' in printed
+    for rec in result.recommendations:  # the printed list carries every justification the engine gave
+        for j in rec.justifications:
+            assert f'data-rule="{j.rule}"' in printed
     page.write_text(html, encoding="utf-8")
     pdf = chromium.print_to_pdf(page, tmp_path / "libya.pdf", CHROMIUM).read_bytes()
     pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))

@@ -71,9 +71,9 @@ def test_every_recommendation_carries_its_sectors_linkages():
     ruleset = load_ruleset("2012")
     result = assess(ruleset, build_profile(ruleset, {"crisis_type": "man_made", "phase": ["before", "during", "after"],
                                                      "international_migrants_caught": True}))
-    assert result["recommendations"]
-    for rec in result["recommendations"]:
-        assert rec["linkages"] == [link.to_dict() for link in ruleset.sector(rec["sector"]).linkages]
+    assert result.recommendations
+    for rec in result.recommendations:
+        assert [link.to_dict() for link in rec.linkages] == [link.to_dict() for link in ruleset.sector(rec.sector).linkages]
 
 
 def test_by_linkage_inverts_the_recommendations():
@@ -83,7 +83,7 @@ def test_by_linkage_inverts_the_recommendations():
     kinds = [g["kind"] for g in groups]
     assert kinds == sorted(kinds, key=LINKAGE_KINDS.index)
     pairs = {(g["to"], r["sector"], r["phase"]) for g in groups for r in g["recommendations"]}
-    expected = {(link["to"], rec["sector"], rec["phase"]) for rec in result["recommendations"] for link in rec["linkages"]}
+    expected = {(link.to, rec.sector, rec.phase) for rec in result.recommendations for link in rec.linkages}
     assert pairs == expected
 
 

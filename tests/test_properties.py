@@ -27,16 +27,16 @@ def test_random_profiles_never_crash_and_are_order_independent(name):
         assert assess(ruleset, build_profile(ruleset, shuffled(data, rnd))) == result
         assert assess(ruleset, profile, engine="reference") == result
         seen = set()
-        for rec in result["recommendations"]:
-            key = (rec["sector"], rec["phase"])
+        for rec in result.recommendations:
+            key = (rec.sector, rec.phase)
             assert key not in seen  # one entry per (sector, phase)
             seen.add(key)
-            assert rec["phase"] in profile["phase"]
-            levels = [ruleset.level_rank(j["level"]) for j in rec["justifications"]]
-            assert ruleset.level_rank(rec["level"]) == min(levels)  # the highest of its justifications
-        derived = {d["fact"] for d in result["derived_facts"]}
-        for entry in result["recommendations"] + result["coordination"]:
-            for j in entry["justifications"]:
-                for fact, value in j["facts"].items():
+            assert rec.phase in profile["phase"]
+            levels = [ruleset.level_rank(j.level) for j in rec.justifications]
+            assert ruleset.level_rank(rec.level) == min(levels)  # the highest of its justifications
+        derived = {d.fact for d in result.derived_facts}
+        for entry in result.recommendations + result.coordination:
+            for j in entry.justifications:
+                for fact, value in j.facts.items():
                     assert fact in derived or profile[fact] == value  # every fact read traces back
     check()

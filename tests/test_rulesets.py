@@ -104,17 +104,17 @@ def test_every_scenario_and_phase_recommends_something(name):
             cells = [c for c in scenario["cells"] if c["phase"] == phase]
             assert any(c["level"] or c["conditional"] for c in cells), f"{scenario['crisis_type']}/{phase}"
             result = assess(ruleset, build_profile(ruleset, {"crisis_type": scenario["crisis_type"], "phase": phase}))
-            for rec in result["recommendations"]:
-                assert rec["phase"] == phase
+            for rec in result.recommendations:
+                assert rec.phase == phase
 
 
 def test_slow_onset_during_waits_for_acute_needs():
     ruleset = load_ruleset("2012")
     bare = assess(ruleset, build_profile(ruleset, {"crisis_type": "slow_onset_natural", "phase": "during"}))
-    assert bare["recommendations"] == []
+    assert bare.recommendations == ()
     acute = assess(ruleset, build_profile(ruleset, {"crisis_type": "slow_onset_natural", "phase": "during",
                                                     "acute_humanitarian_needs": True}))
-    levels = {r["sector"]: r["level"] for r in acute["recommendations"]}
+    levels = {r.sector: r.level for r in acute.recommendations}
     assert levels["land_property_support"] == "important"
     assert levels["disaster_risk_reduction_resilience"] == "critical"
 

@@ -60,11 +60,11 @@ def test_examples_assess_under_both_rulesets(path, ruleset_name):
     ruleset = load_ruleset(ruleset_name)
     profile = build_profile(ruleset, read_profile_file(path))
     result = assess(ruleset, profile)
-    assert result["recommendations"]
-    for rec in result["recommendations"]:
-        assert rec["phase"] in profile["phase"]
-        best = min(ruleset.level_rank(j["level"]) for j in rec["justifications"])
-        assert ruleset.level_rank(rec["level"]) == best
+    assert result.recommendations
+    for rec in result.recommendations:
+        assert rec.phase in profile["phase"]
+        best = min(ruleset.level_rank(j.level) for j in rec.justifications)
+        assert ruleset.level_rank(rec.level) == best
 
 
 SCENARIO_SECTORS_2012 = {
@@ -96,7 +96,7 @@ SCENARIO_SECTORS_2012 = {
 def test_each_annex_scenario_names_its_unconditional_sectors(crisis, phase):
     ruleset = load_ruleset("2012")
     result = assess(ruleset, build_profile(ruleset, {"crisis_type": crisis, "phase": phase}))
-    assert SCENARIO_SECTORS_2012[(crisis, phase)] <= {r["sector"] for r in result["recommendations"]}
+    assert SCENARIO_SECTORS_2012[(crisis, phase)] <= {r.sector for r in result.recommendations}
 
 
 def test_transport_is_critical_on_man_made_during_alone():
@@ -118,5 +118,5 @@ def test_country_in_crisis_in_every_phase_of_every_scenario(ruleset):
     for crisis in rs.facts["crisis_type"].values:
         for phase in rs.facts["phase"].values:
             result = assess(rs, build_profile(rs, {"crisis_type": crisis, "phase": phase}))
-            assert "country_in_crisis" in {c["partner"] for c in result["coordination"] if c["phase"] == phase}, \
+            assert "country_in_crisis" in {c.partner for c in result.coordination if c.phase == phase}, \
                 (crisis, phase)

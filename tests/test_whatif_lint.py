@@ -4,6 +4,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from mcof.engine.results import CoordinationChange
 from mcof.cli import main
 from mcof.engine import build_profile
 from mcof.engine.lint import lint
@@ -19,21 +20,25 @@ def test_diff_names_changes_with_their_facts_and_rules(mini):
     a = build_profile(mini, BASE)
     b = build_profile(mini, dict(BASE, international_migrants_caught=True, migrant_share=50))
     result = diff(mini, a, b)
-    changes = {(c["sector"], c["phase"]): c for c in result["changes"]}
+    changes = {(c.sector, c.phase): c for c in result.changes}
     border = changes[("humanitarian_border_management", "during")]
-    assert border["change"] == "added" and border["to"] == "critical"
-    assert border["rules_gained"] == ["border-during"]
-    assert border["facts_changed"] == {"international_migrants_caught": ["unknown", True]}
-    assert result["coordination_changes"] == [{"partner": "country_of_origin", "phase": "during", "change": "added"}]
+    assert border.change == "added" and border.to_level == "critical"
+    assert border.rules_gained == ("border-during",)
+    assert border.facts_changed == {"international_migrants_caught": ["unknown", True]}
+    assert result.coordination_changes == (CoordinationChange("country_of_origin", "during", "added"),)
+    # the JSON keeps its names: from/to, lists
+    assert result.to_dict()["changes"][0]["to"] == "critical"
+    assert result.to_dict()["coordination_changes"] == [{"partner": "country_of_origin", "phase": "during",
+                                                         "change": "added"}]
     back = diff(mini, b, a)
-    assert {c["change"] for c in back["changes"]} == {"removed"}
+    assert {c.change for c in back.changes} == {"removed"}
 
 
 def test_diff_level_change(mini):
     a = build_profile(mini, dict(BASE, migrant_share=50))
     b = build_profile(mini, dict(BASE, migrant_share=50, large_cross_border_movements=True))
-    transport = next(c for c in diff(mini, a, b)["changes"] if c["sector"] == "transport_assistance")
-    assert (transport["change"], transport["from"], transport["to"]) == ("level_raised", "recommended", "critical")
+    transport = next(c for c in diff(mini, a, b).changes if c.sector == "transport_assistance")
+    assert (transport.change, transport.from_level, transport.to_level) == ("level_raised", "recommended", "critical")
 
 
 def test_sweep_grid(mini):

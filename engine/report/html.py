@@ -1,6 +1,7 @@
 """Render assessments, diffs and 2012/2021 comparisons as one self-contained HTML file.
 
-Input is plain JSON-shaped dicts (what ``--format json`` prints); output is a string holding a
+Input is the engine's result model (``engine.results``: Assessment, Diff, Compare; the
+diagrams' JSON-shaped dict); output is a string holding a
 complete HTML document with its CSS and a few lines of script inline.  The document loads
 nothing: no ``<link>``, no external script, image or font, and a Content-Security-Policy that
 forbids any fetch, so it opens the same offline, from an e-mail attachment or from an archive.
@@ -23,6 +24,7 @@ from markupsafe import Markup, escape
 from ..assessment import PHASE_ORDER, phase_rank
 from ..linkages import by_linkage
 from ..model import LEVELS
+from ..results import Assessment, Compare, Diff, Justification, RuleStatus, ConditionStatus, WouldChange
 
 __all__ = ["PHASES", "LEVELS", "render_assessment", "render_diff", "render_compare"]
 
@@ -70,40 +72,39 @@ _env.filters["wbr"] = _wbr
 # justifications and the chain of derived facts
 
 
-def _derived_index(result: dict) -> dict[str, list[dict]]:
-    index: dict[str, list[dict]] = {}
-    for entry in result.get("derived_facts") or []:
-        name = entry.get("fact")
-        if name:
-            index.setdefault(name, []).append(entry)
+def _derived_index(result: Assessment) -> dict[str, list]:
+    index: dict[str, list] = {}
+    for entry in result.derived_facts:
+        index.setdefault(entry.fact, []).append(entry)
     return index
 
 
-def _justification(j: dict, derived: dict[str, list[dict]], seen: frozenset[str], depth: int) -> dict:
+def _justification(j: Justification, derived: dict[str, list], seen: frozenset[str], depth: int) -> dict:
     return {
-        "rule": j.get("rule") or "",
-        "level": j.get("level"),
-        "citation": j.get("citation") or "",
-        "quote": j.get("quote") or "",
-        "interpretation": j.get("interpretation"),
-        "origin": _origin(j.get("origin")),
-        "facts": _fact_nodes(j.get("facts") or {}, derived, seen, depth, set(j.get("derived_facts") or ())),
+        "rule": j.rule,
+        "level": j.level,
+        "citation": j.citation,
+        "quote": j.quote,
+        "interpretation": j.interpretation,
+        "origin": _origin(j.origin),
+        "facts": _fact_nodes(j.facts, derived, seen, depth, set(j.derived_facts)),
     }
 
 
 def _origin(origin: dict | None) -> dict | None:
     """Where an inherited rule comes from: the older ruleset's rule and, for a carried
-    recommendation, the crosswalk link that maps its sector."""
+    recommendation, the crosswalk link that maps its sector (the ruleset's `origin` mapping,
+    whose crosswalk key only a carried recommendation has)."""
     if not origin:
         return None
     link = origin.get("crosswalk") or {}
-    return {"ruleset": origin.get("ruleset", ""), "rule": origin.get("rule", ""), "sector": origin.get("sector"),
+    return {"ruleset": origin["ruleset"], "rule": origin["rule"], "sector": origin.get("sector"),
             "link": link.get("id"), "relation": link.get("relation"), "citation": link.get("citation"),
             "quote": link.get("quote"), "interpretation": link.get("interpretation")}
 
 
 def _fact_nodes(
-    facts: dict, derived: dict[str, list[dict]], seen: frozenset[str], depth: int, marked: set[str] | None = None
+    facts: dict, derived: dict[str, list], seen: frozenset[str], depth: int, marked: set[str] | None = None
 ) -> list[dict]:
     nodes = []
     for name, value in facts.items():
@@ -120,15 +121,15 @@ def _fact_nodes(
                 node["truncated"] = True  # a cycle or an absurdly deep chain; say so, stop
             else:
                 for entry in entries:
-                    for j in entry.get("justifications") or []:
+                    for j in entry.justifications:
                         node["because"].append(_justification(j, derived, seen | {name}, depth + 1))
         nodes.append(node)
     return nodes
 
 
-def _justifications(items: Iterable[dict] | None, derived: dict[str, list[dict]]) -> list[dict]:
+def _justifications(items: Iterable[Justification], derived: dict[str, list]) -> list[dict]:
     # already in order: the engine lists the winning level first
-    return [_justification(j, derived, frozenset(), 0) for j in (items or [])]
+    return [_justification(j, derived, frozenset(), 0) for j in items]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -136,14 +137,15 @@ def _justifications(items: Iterable[dict] | None, derived: dict[str, list[dict]]
 
 
 def _catalogue(sectors: list[dict] | None, keys: Iterable[str]) -> list[dict]:
-    """The sector catalogue, plus (at the end) any slug the result names that it lacks."""
+    """The sector catalogue (`Sector.to_dict()` of the ruleset), plus (at the end) any slug the
+    result names that it lacks (a modality grid has no catalogue: its slugs are its rows)."""
     rows = [
         {
-            "slug": s.get("slug", ""),
-            "number": s.get("number", ""),
-            "name": s.get("name") or s.get("slug", ""),
-            "objective": s.get("objective") or "",
-            "linkages": s.get("linkages") or [],
+            "slug": s["slug"],
+            "number": s["number"],
+            "name": s["name"],
+            "objective": s["objective"] or "",
+            "linkages": s["linkages"],
         }
         for s in (sectors or [])
     ]
@@ -155,25 +157,25 @@ def _catalogue(sectors: list[dict] | None, keys: Iterable[str]) -> list[dict]:
     return rows
 
 
-def _profile_phases(profile: dict | None) -> list[str] | None:
-    phase = (profile or {}).get("phase")
+def _profile_phases(profile: dict) -> list[str] | None:
+    phase = profile.get("phase")
     if phase is None:
         return None  # phase unknown: every column counts as assessed
     return [phase] if isinstance(phase, str) else list(phase)
 
 
 def _grid(
-    entries: list[dict] | None,
+    entries: Iterable,
     catalogue: list[dict] | None,
-    derived: dict[str, list[dict]],
-    profile: dict | None,
+    derived: dict[str, list],
+    profile: dict,
     key: str = "sector",
     why_not: set[tuple[str, str]] | None = None,
     prefix: str = "",
 ) -> dict:
-    entries = entries or []
-    by_cell = {(e.get(key), e.get("phase")): e for e in entries}
-    rows_src = _catalogue(catalogue, (e.get(key) for e in entries))
+    """A sector (or, key="modality", modality) x phase grid of Recommendation/ModalityEntry."""
+    by_cell = {(getattr(e, key), e.phase): e for e in entries}
+    rows_src = _catalogue(catalogue, (slug for slug, _ in by_cell))
     in_profile = _profile_phases(profile)
     counts = {level: 0 for level in LEVELS}
     rows = []
@@ -181,7 +183,7 @@ def _grid(
         cells = []
         for phase in PHASES:
             e = by_cell.get((s["slug"], phase))
-            level = e.get("level") if e else None
+            level = e.level if e else None
             if level in counts:
                 counts[level] += 1
             cells.append(
@@ -192,7 +194,7 @@ def _grid(
                     "assessed": in_profile is None or phase in in_profile,
                     "why_not": bool(why_not and (s["slug"], phase) in why_not),
                     "why_not_id": f"{prefix}whynot-{s['slug']}-{phase}",
-                    "justifications": _justifications(e.get("justifications"), derived) if e else [],
+                    "justifications": _justifications(e.justifications, derived) if e else [],
                 }
             )
         rows.append({**s, "cells": cells})
@@ -222,86 +224,57 @@ def _widths(in_profile: list[str] | None) -> dict[str, float]:
 # the other sections
 
 
-def _profile_rows(profile: dict | None, unknown: Iterable[str] | None) -> list[dict]:
-    rows = [{"fact": k, "value": fmt_value(v), "unknown": False} for k, v in (profile or {}).items()]
+def _profile_rows(profile: dict, unknown: Iterable[str]) -> list[dict]:
+    rows = [{"fact": k, "value": fmt_value(v), "unknown": False} for k, v in profile.items()]
     given = {r["fact"] for r in rows}
-    for name in unknown or []:
+    for name in unknown:
         if name not in given:
             rows.append({"fact": name, "value": "unknown", "unknown": True})
     return rows
 
 
-def _coordination(result: dict, derived: dict[str, list[dict]]) -> list[dict]:
-    out = []
-    for c in result.get("coordination") or []:
-        out.append(
-            {
-                "partner": c.get("partner", ""),
-                "partner_name": c.get("partner_name") or c.get("partner", ""),
-                "phase": c.get("phase", ""),
-                "justifications": _justifications(c.get("justifications"), derived),
-            }
-        )
+def _coordination(result: Assessment, derived: dict[str, list]) -> list[dict]:
+    out = [{"partner": c.partner, "partner_name": c.partner_name, "phase": c.phase,
+            "justifications": _justifications(c.justifications, derived)} for c in result.coordination]
     out.sort(key=lambda c: (phase_rank(c["phase"]), c["partner_name"]))
     return out
 
 
-def _would_change(items: Iterable[Any] | None) -> list[dict]:
-    """``would_change_if`` items: a fact name, or {"fact", "value", "level"} (the engine's)."""
-    out = []
-    for item in items or []:
-        if isinstance(item, dict):
-            out.append(
-                {
-                    "fact": item.get("fact", ""),
-                    "value": fmt_value(item["value"]) if "value" in item else None,
-                    "level": item.get("level"),
-                }
-            )
-        else:
-            out.append({"fact": str(item), "value": None, "level": None})
-    return out
+def _would_change(items: Iterable[WouldChange]) -> list[dict]:
+    return [{"fact": item.fact, "value": fmt_value(item.value), "level": item.level} for item in items]
 
 
-def _condition_rows(conditions: list[dict], depth: int = 0) -> list[dict]:
+def _condition_rows(conditions: Iterable[ConditionStatus], depth: int = 0) -> list[dict]:
     """A rule's conditions as table rows; a derived fact that does not hold is followed by
     the rules that derive it and their own conditions, indented, down to the inputs."""
     rows = []
     for c in conditions:
-        rows.append({"condition": c.get("condition", ""), "status": c.get("status", "unknown"),
-                     "fact": c.get("fact"), "derived": bool(c.get("derived")), "depth": depth,
-                     "value": fmt_value(c.get("value")) if "value" in c else None, "producer": None})
-        for producer in c.get("derived_by") or []:
-            rows.append({"condition": f"derived by {producer.get('rule', '')} ({producer.get('citation', '')})",
-                         "status": producer.get("status", "unknown"), "fact": None, "derived": False,
-                         "depth": depth + 1, "value": None, "producer": producer.get("rule")})
-            rows += _condition_rows(producer.get("conditions") or [], depth + 2)
+        rows.append({"condition": c.condition, "status": c.status, "fact": c.fact, "derived": c.derived,
+                     "depth": depth, "value": fmt_value(c.value) if c.known else None, "producer": None})
+        for producer in c.derived_by or ():
+            rows.append({"condition": f"derived by {producer.rule} ({producer.citation})",
+                         "status": producer.status, "fact": None, "derived": False,
+                         "depth": depth + 1, "value": None, "producer": producer.rule})
+            rows += _condition_rows(producer.conditions, depth + 2)
     return rows
 
 
-def _why_not(result: dict, names: dict[str, str], prefix: str = "") -> list[dict]:
+def _rule_view(r: RuleStatus) -> dict:
+    return {"rule": r.rule, "level": r.level, "citation": r.citation, "quote": r.quote, "status": r.status,
+            "conditions": _condition_rows(r.conditions)}
+
+
+def _why_not(result: Assessment, names: dict[str, str], prefix: str = "") -> list[dict]:
     out = []
-    for entry in result.get("not_recommended") or []:
-        sector, phase = entry.get("sector", ""), entry.get("phase", "")
-        rules = []
-        for r in entry.get("rules") or []:
-            rules.append(
-                {
-                    "rule": r.get("rule", ""),
-                    "level": r.get("level"),
-                    "citation": r.get("citation", ""),
-                    "quote": r.get("quote", ""),
-                    "status": r.get("status"),
-                    "conditions": _condition_rows(r.get("conditions") or []),
-                }
-            )
-        changes = _would_change(entry.get("would_change_if"))
+    for entry in result.not_recommended or ():
+        rules = [_rule_view(r) for r in entry.rules]
+        changes = _would_change(entry.would_change_if)
         out.append(
             {
-                "id": f"{prefix}whynot-{sector}-{phase}",
-                "sector": sector,
-                "name": names.get(sector, sector),
-                "phase": phase,
+                "id": f"{prefix}whynot-{entry.sector}-{entry.phase}",
+                "sector": entry.sector,
+                "name": names.get(entry.sector, entry.sector),
+                "phase": entry.phase,
                 "rules": rules,
                 "would_change_if": changes,
                 # the entries worth reading first: an unknown fact could change them
@@ -312,57 +285,51 @@ def _why_not(result: dict, names: dict[str, str], prefix: str = "") -> list[dict
     return out
 
 
-def _cross_cutting(result: dict, derived: dict[str, list[dict]]) -> list[dict]:
-    return [
-        {"issue": c.get("issue", ""), "justifications": _justifications(c.get("justifications"), derived)}
-        for c in (result.get("cross_cutting") or [])
-    ]
+def _cross_cutting(result: Assessment, derived: dict[str, list]) -> list[dict]:
+    return [{"issue": c.issue, "justifications": _justifications(c.justifications, derived)}
+            for c in result.cross_cutting or ()]
 
 
-def _derived_facts(result: dict, derived: dict[str, list[dict]]) -> list[dict]:
+def _derived_facts(result: Assessment, derived: dict[str, list]) -> list[dict]:
     return [
         {
-            "fact": d.get("fact", ""),
-            "value": fmt_value(d.get("value")),
-            "justifications": [
-                _justification(j, derived, frozenset({d.get("fact", "")}), 1) for j in d.get("justifications") or []
-            ],
+            "fact": d.fact,
+            "value": fmt_value(d.value),
+            "justifications": [_justification(j, derived, frozenset({d.fact}), 1) for j in d.justifications],
         }
-        for d in (result.get("derived_facts") or [])
+        for d in result.derived_facts
     ]
 
 
-def _meta(result: dict) -> dict:
-    tool = result.get("tool") or {}
-    ruleset = result.get("ruleset") or {}
+def _meta(result: Assessment) -> dict:
     return {
-        "tool_name": tool.get("name") or "mcof",
-        "tool_version": tool.get("version") or "unknown",
-        "ruleset_id": ruleset.get("id") or "unknown",
-        "ruleset_title": ruleset.get("title") or "",
-        "ruleset_sha256": ruleset.get("sha256") or "unknown",
+        "tool_name": result.tool["name"],
+        "tool_version": result.tool["version"],
+        "ruleset_id": result.ruleset["id"],
+        "ruleset_title": result.ruleset["title"] or "",
+        "ruleset_sha256": result.ruleset["sha256"],
         # present when the CLI recorded what produced the result (engine/provenance.py)
-        "generated_at": result["provenance"]["generated_at"] if "provenance" in result else None,
-        "inputs": result["provenance"]["inputs"] if "provenance" in result else [],
+        "generated_at": result.provenance["generated_at"] if result.provenance else None,
+        "inputs": result.provenance["inputs"] if result.provenance else [],
     }
 
 
-def _assessment_view(result: dict, sectors: list[dict] | None, prefix: str = "") -> dict:
+def _assessment_view(result: Assessment, sectors: list[dict] | None, prefix: str = "") -> dict:
     """Everything the template needs to draw one assessment."""
     derived = _derived_index(result)
-    catalogue = _catalogue(sectors, (r.get("sector") for r in result.get("recommendations") or []))
+    catalogue = _catalogue(sectors, (r.sector for r in result.recommendations))
     names = {s["slug"]: s["name"] for s in catalogue}
     why_not = _why_not(result, names, prefix)
     why_not_cells = {(w["sector"], w["phase"]) for w in why_not}
-    profile = result.get("profile") or {}
-    modalities = result.get("modalities") or []
-    modality_catalogue = _catalogue([], (m.get("modality") for m in modalities))
+    profile = result.profile
+    modalities = result.modalities or ()
+    modality_catalogue = _catalogue([], (m.modality for m in modalities))
     return {
         "prefix": prefix,
         "meta": _meta(result),
-        "grid": _grid(result.get("recommendations"), catalogue, derived, profile, "sector", why_not_cells, prefix),
-        "profile_rows": _profile_rows(profile, result.get("unknown_facts")),
-        "unknown_facts": list(result.get("unknown_facts") or []),
+        "grid": _grid(result.recommendations, catalogue, derived, profile, "sector", why_not_cells, prefix),
+        "profile_rows": _profile_rows(profile, result.unknown_facts),
+        "unknown_facts": list(result.unknown_facts),
         "coordination": _coordination(result, derived),
         "why_not": why_not,
         "modalities": (
@@ -376,7 +343,7 @@ def _assessment_view(result: dict, sectors: list[dict] | None, prefix: str = "")
     }
 
 
-def _by_linkage(result: dict, names: dict[str, str]) -> list[dict]:
+def _by_linkage(result: Assessment, names: dict[str, str]) -> list[dict]:
     groups = by_linkage(result)
     for group in groups:
         for rec in group["recommendations"]:
@@ -384,10 +351,10 @@ def _by_linkage(result: dict, names: dict[str, str]) -> list[dict]:
     return groups
 
 
-def _footer_rulesets(*results: dict) -> list[dict]:
+def _footer_rulesets(*results: Assessment) -> list[dict]:
     seen, out = set(), []
     for r in results:
-        m = _meta(r or {})
+        m = _meta(r)
         key = (m["ruleset_id"], m["ruleset_sha256"])
         if key not in seen:
             seen.add(key)
@@ -395,18 +362,15 @@ def _footer_rulesets(*results: dict) -> list[dict]:
     return out
 
 
-def _tool(*results: dict) -> dict:
-    for r in results:
-        if r and r.get("tool"):
-            return _meta(r)
-    return _meta({})
+def _tool(*results: Assessment) -> dict:
+    return _meta(results[0])
 
 
 # ---------------------------------------------------------------------------------------------
 # public API
 
 
-def render_assessment(result: dict, sectors: list[dict], title: str | None = None) -> str:
+def render_assessment(result: Assessment, sectors: list[dict], title: str | None = None) -> str:
     """One assessment (``mcof assess --format html``)."""
     view = _assessment_view(result, sectors)
     meta = view["meta"]
@@ -422,46 +386,37 @@ def render_assessment(result: dict, sectors: list[dict], title: str | None = Non
     )
 
 
-def render_diff(diff: dict, sectors: list[dict]) -> str:
+def render_diff(diff: Diff, sectors: list[dict]) -> str:
     """Two assessments of one ruleset and what changed between them (``mcof diff``)."""
-    a, b = diff.get("a") or {}, diff.get("b") or {}
-    slugs = [r.get("sector") for x in (a, b) for r in x.get("recommendations") or []]
-    slugs += [c.get("sector") for c in diff.get("changes") or []]
+    a, b = diff.a, diff.b
+    slugs = [r.sector for x in (a, b) for r in x.recommendations]
+    slugs += [c.sector for c in diff.changes]
     sectors = _catalogue(sectors, slugs)  # both grids get the same rows, in the same order
     va, vb = _assessment_view(a, sectors, "a-"), _assessment_view(b, sectors, "b-")
     names = {row["slug"]: row["name"] for row in vb["grid"]["rows"]}  # both grids have the same rows
     changes = []
-    for c in diff.get("changes") or []:
+    for c in diff.changes:
         changes.append(
             {
-                "sector": c.get("sector", ""),
-                "name": names.get(c.get("sector", ""), c.get("sector", "")),
-                "phase": c.get("phase", ""),
-                "change": c.get("change", ""),
-                "from": c.get("from"),
-                "to": c.get("to"),
-                "direction": CHANGE_LABELS.get(c.get("change", ""), ""),
+                "sector": c.sector,
+                "name": names[c.sector],
+                "phase": c.phase,
+                "change": c.change,
+                "from": c.from_level,
+                "to": c.to_level,
+                "direction": CHANGE_LABELS[c.change],
                 "facts_changed": [
                     {"fact": k, "old": fmt_value(old), "new": fmt_value(new)}
-                    for k, (old, new) in (c.get("facts_changed") or {}).items()
+                    for k, (old, new) in c.facts_changed.items()
                 ],
-                "rules_gained": list(c.get("rules_gained") or []),
-                "rules_lost": list(c.get("rules_lost") or []),
+                "rules_gained": list(c.rules_gained),
+                "rules_lost": list(c.rules_lost),
             }
         )
-    partner_names = {
-        c.get("partner"): c.get("partner_name") or c.get("partner")
-        for r in (a, b)
-        for c in (r.get("coordination") or [])
-    }
+    partner_names = {c.partner: c.partner_name for r in (a, b) for c in r.coordination}
     coordination_changes = [
-        {
-            "partner": c.get("partner", ""),
-            "partner_name": partner_names.get(c.get("partner"), c.get("partner", "")),
-            "phase": c.get("phase", ""),
-            "change": c.get("change", ""),
-        }
-        for c in (diff.get("coordination_changes") or [])
+        {"partner": c.partner, "partner_name": partner_names[c.partner], "phase": c.phase, "change": c.change}
+        for c in diff.coordination_changes
     ]
     by_cell = {(c["sector"], c["phase"]): c for c in changes}
     # one grid: B's levels, each cell also saying what A had and what changed
@@ -490,41 +445,40 @@ def render_diff(diff: dict, sectors: list[dict]) -> str:
     )
 
 
-def render_compare(compare: dict, sectors_2012: list[dict], sectors_2021: list[dict]) -> str:
-    """One profile under the 2012 Framework and the 2021 Addendum (``mcof compare``); reads the
-    rows exactly as engine.compare.compare writes them (a stale key fails, it is not skipped)."""
-    r12, r21 = compare["2012"], compare["2021"]
+def render_compare(compare: Compare, sectors_2012: list[dict], sectors_2021: list[dict]) -> str:
+    """One profile under the 2012 Framework and the 2021 Addendum (``mcof compare``)."""
+    r12, r21 = compare.old, compare.new
     v12, v21 = _assessment_view(r12, sectors_2012, "y2012-"), _assessment_view(r21, sectors_2021, "y2021-")
     n12 = {row["slug"]: row["name"] for row in v12["grid"]["rows"]}
     n21 = {row["slug"]: row["name"] for row in v21["grid"]["rows"]}
     target_label = {"sector": "", "modality": "operating modality: ", "cross_cutting": "cross-cutting issue: ",
                     "none": ""}
     rows = [{
-        "sector_2012": r["sector_2012"],
-        "name_2012": n12[r["sector_2012"]] if r["sector_2012"] else None,
-        "target_kind": r["target_kind"],
-        "target_2021": r["target_2021"],
-        "name_2021": (target_label[r["target_kind"]] + (n21[r["target_2021"]] if r["target_kind"] == "sector"
-                                                         else r["target_2021"])) if r["target_2021"] else None,
-        "phase": r["phase"] or "all phases",
-        "level_2012": r["level_2012"],
-        "level_2021": r["level_2021"] if r["level_2021"] in LEVELS else None,
-        "attached": r["level_2021"] == "attached",
-        "kind": r["kind"],
-        "explanation": r["explanation"],
-        "rules_2012": r["rules_2012"],
-        "rules_2021": r["rules_2021"],
-        "crosswalk": r["crosswalk"],
-    } for r in compare["rows"]]
+        "sector_2012": r.sector_2012,
+        "name_2012": n12[r.sector_2012] if r.sector_2012 else None,
+        "target_kind": r.target_kind,
+        "target_2021": r.target_2021,
+        "name_2021": (target_label[r.target_kind] + (n21[r.target_2021] if r.target_kind == "sector"
+                                                     else r.target_2021)) if r.target_2021 else None,
+        "phase": r.phase or "all phases",
+        "level_2012": r.level_2012,
+        "level_2021": r.level_2021 if r.level_2021 in LEVELS else None,
+        "attached": r.level_2021 == "attached",
+        "kind": r.kind,
+        "explanation": r.explanation,
+        "rules_2012": list(r.rules_2012),
+        "rules_2021": list(r.rules_2021),
+        "crosswalk": r.crosswalk,
+    } for r in compare.rows]
     rows.sort(key=lambda r: (r["level_2012"] is None and r["level_2021"] is None, phase_rank(r["phase"])))
-    unknown = sorted(set(r12["unknown_facts"]) | set(r21["unknown_facts"]))
+    unknown = sorted(set(r12.unknown_facts) | set(r21.unknown_facts))
     return _env.get_template("report.html.j2").render(
         kind="compare",
         title="MCOF 2012 and 2021 compared",
         a=v12,
         b=v21,
         compare_rows=rows,
-        profile_rows=_profile_rows(compare["profile"], unknown),
+        profile_rows=_profile_rows(compare.profile, unknown),
         levels=LEVELS,
         tool=_tool(r12, r21),
         rulesets=_footer_rulesets(r12, r21),
