@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from typing import Any as AnyValue, Iterable
 
 from .results import (Assessment, Compare, ConditionStatus, Diff, Explanation, Justification, Linkage)
@@ -48,8 +49,23 @@ def _level_text(level: str, color: bool):
 
 
 def _footer(result: Assessment | Explanation) -> str:
+    """What produced the result: the provenance when the CLI recorded it, else ruleset and tool."""
+    if result.provenance is not None:
+        from .provenance import footer_line
+        inputs = "; ".join(i.get("file") or "--set " + " ".join(i["set"]) for i in result.provenance["inputs"])
+        return footer_line(result.provenance) + (f" · inputs: {inputs}" if inputs else "")
     rs = result.ruleset
     return f"ruleset {rs['id']} sha256:{rs['sha256']} · mcof {result.tool['version']}"
+
+
+_MD_SPECIAL = re.compile(r"([\\|*_`\[\]])")
+
+
+def md(text: AnyValue) -> str:
+    """Text as Markdown shows it literally: no table-breaking '|', no raw HTML, no emphasis,
+    on one line (sector names, quotes and profile values come from files anyone can edit)."""
+    text = " ".join(str(text).split())
+    return _MD_SPECIAL.sub(r"\\\1", text).replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _rules(entry) -> str:
@@ -123,23 +139,23 @@ def _would_change(result: Assessment) -> list[str]:
 def assessment_markdown(result: Assessment, sectors: dict[str, str]) -> str:
     out = [f"# MCOF assessment ({result.ruleset['id']})", "", "## Profile", "",
            "| fact | value |", "| --- | --- |"]
-    out += [f"| {k} | {fmt_value(v)} |" for k, v in result.profile.items()]
-    out += [f"| {k} | *unknown* |" for k in result.unknown_facts]
+    out += [f"| {md(k)} | {md(fmt_value(v))} |" for k, v in result.profile.items()]
+    out += [f"| {md(k)} | *unknown* |" for k in result.unknown_facts]
     out += ["", "## Recommendations", "", "| phase | level | sector | rules |", "| --- | --- | --- | --- |"]
     for rec in result.recommendations:
-        out.append(f"| {rec.phase} | **{rec.level}** | {sectors.get(rec.sector, rec.sector)} | "
+        out.append(f"| {rec.phase} | **{rec.level}** | {md(sectors.get(rec.sector, rec.sector))} | "
                    + ", ".join(f"`{j.rule}`" for j in rec.justifications) + " |")
     out += ["", "## Justifications", ""]
     for rec in result.recommendations:
-        out.append(f"### {sectors.get(rec.sector, rec.sector)}: {rec.phase}, {rec.level}")
+        out.append(f"### {md(sectors.get(rec.sector, rec.sector))}: {rec.phase}, {rec.level}")
         out.append("")
         out += _justifications_md(rec.justifications)
         out += _linkages_md(rec.linkages)
     sections = (
-        (result.modalities, "Operating modalities", lambda i: f"{i.modality}: {i.phase}, {i.level}"),
-        (result.coordination, "Coordination partners", lambda i: f"{i.partner_name} ({i.phase})"),
-        (result.cross_cutting, "Cross-cutting issues", lambda i: i.name),
-        (result.derived_facts, "Derived facts", lambda i: f"{i.fact} = {fmt_value(i.value)}"),
+        (result.modalities, "Operating modalities", lambda i: f"{md(i.modality)}: {i.phase}, {i.level}"),
+        (result.coordination, "Coordination partners", lambda i: f"{md(i.partner_name)} ({i.phase})"),
+        (result.cross_cutting, "Cross-cutting issues", lambda i: md(i.name)),
+        (result.derived_facts, "Derived facts", lambda i: f"{md(i.fact)} = {md(fmt_value(i.value))}"),
     )
     for items, title, heading in sections:
         if items:
@@ -157,24 +173,24 @@ def _justifications_md(justifications: Iterable[Justification]) -> list[str]:
     lines = []
     for j in justifications:
         level = f" ({j.level})" if j.level else ""
-        lines.append(f"- `{j.rule}`{level}, {j.citation}")
-        lines.append(f"  > {j.quote}")
+        lines.append(f"- `{j.rule}`{level}, {md(j.citation)}")
+        lines.append(f"  > {md(j.quote)}")
         if j.facts:
-            lines.append("  - facts: " + ", ".join(f"{k}={fmt_value(v)}" for k, v in j.facts.items()))
+            lines.append("  - facts: " + ", ".join(f"{md(k)}={md(fmt_value(v))}" for k, v in j.facts.items()))
         if j.origin and j.origin.get("crosswalk"):  # origin: a 2012 rule, and for a carried recommendation its link
             link = j.origin["crosswalk"]
             lines.append(f"  - carried from {j.origin['ruleset']} rule `{j.origin['rule']}` "
                          f"({j.origin['sector']}) by crosswalk `{link['id']}` ({link['relation']}, {link['citation']})")
         if j.interpretation:
-            lines.append(f"  - interpretation: {j.interpretation}")
+            lines.append(f"  - interpretation: {md(j.interpretation)}")
     lines.append("")
     return lines
 
 
 def _linkages_md(linkages: Iterable[Linkage]) -> list[str]:
-    lines = [f"- links to **{link.name}** ({link.kind}), {link.citation}"
-             + (f": > {link.quote}" if link.quote else "")
-             + (f" *interpretation: {link.interpretation}*" if link.interpretation else "")
+    lines = [f"- links to **{md(link.name)}** ({link.kind}), {md(link.citation)}"
+             + (f": > {md(link.quote)}" if link.quote else "")
+             + (f" *interpretation: {md(link.interpretation)}*" if link.interpretation else "")
              for link in linkages]
     return lines + [""] if lines else []
 
@@ -241,6 +257,14 @@ def _condition_lines(conditions: Iterable[ConditionStatus], indent: str) -> list
     return lines
 
 
+def _md_cell(text: str) -> str:
+    """A table cell: '|' escaped and raw HTML shown as text; line breaks the caller wrote as
+    <br> (diagram cells) stay breaks."""
+    parts = str(text).split("<br>")
+    return "<br>".join(" ".join(p.split()).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+                       for p in parts)
+
+
 def records_table(rows: list[dict], columns: list[str], *, title: str | None = None, markdown: bool = False,
                   width: int | None = None) -> str:
     """A list of flat records as a terminal or Markdown table."""
@@ -248,7 +272,7 @@ def records_table(rows: list[dict], columns: list[str], *, title: str | None = N
         lines = ([f"## {title}", ""] if title else []) + ["| " + " | ".join(columns) + " |",
                                                         "| " + " | ".join("---" for _ in columns) + " |"]
         for row in rows:
-            lines.append("| " + " | ".join(fmt_value(row.get(c, "")).replace("|", "\\|") for c in columns) + " |")
+            lines.append("| " + " | ".join(_md_cell(fmt_value(row.get(c, ""))) for c in columns) + " |")
         return "\n".join(lines) + "\n"
     from rich.table import Table
     console, buffer = _console(width, False)

@@ -9,6 +9,8 @@ from .results import Assessment, CoordinationChange, Diff, Recommendation, Secto
 from .ruleset import Ruleset
 
 UNKNOWN = "unknown"
+# How a (sector, phase) entry can differ from profile A to profile B (diff's `change`).
+CHANGE_KINDS = ("added", "removed", "level_raised", "level_lowered", "justification_changed")
 
 
 def sector_phase_order(ruleset: Ruleset, key: tuple[str, str]) -> tuple[int, int]:

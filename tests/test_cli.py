@@ -248,3 +248,13 @@ def test_schema_command_prints_a_json_schema(kind):
     if kind == "profile":  # the example profiles validate against it
         from mcof.engine import read_profile_file
         jsonschema.validate(read_profile_file(ROOT / "examples" / "libya-2011.yaml"), schema)
+
+
+def test_markdown_escapes_what_would_break_it(mini_copy):
+    sectors = mini_copy / "sectors.yaml"
+    sectors.write_text(sectors.read_text().replace("name: Transport\n", "name: 'Transport | <b>fast</b> *now*'\n"))
+    result = run("assess", "--ruleset", str(mini_copy), *MIGRANTS, "--format", "markdown")
+    assert result.exit_code == 0, result.stderr
+    line = next(l for l in result.stdout.splitlines() if l.startswith("| during") and "Transport" in l)
+    assert "Transport \\| &lt;b&gt;fast&lt;/b&gt; \\*now\\*" in line and line.count(" | ") == 3
+    assert "<b>" not in result.stdout

@@ -532,3 +532,10 @@ def test_libya_report_prints_in_at_most_eight_pages_with_every_justification(tmp
     pdf = chromium.print_to_pdf(page, tmp_path / "libya.pdf", CHROMIUM).read_bytes()
     pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
     assert 1 <= pages <= 8, pages
+
+
+def test_every_change_kind_the_engine_writes_has_its_own_mark():
+    from mcof.engine.whatif import CHANGE_KINDS
+    html = render_diff(_diff(), SECTORS_2012)
+    for kind in CHANGE_KINDS:
+        assert f'td.cell[data-change="{kind}"]::before' in html, kind  # a symbol as well as a colour
