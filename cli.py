@@ -519,7 +519,10 @@ def diff(profile_a, profile_b, assignments, ruleset, fmt, output):
     a = build_profile(rs, data_a, origin=profile_a)
     b = build_profile(rs, data_b, list(assignments), origin=profile_b or "--set")
     from .engine.output import render
-    emit(render(run_diff(rs, a, b), fmt, ruleset=rs), output)
+    from .engine.provenance import profile_inputs, with_provenance
+    inputs = profile_inputs(profile_a, []) + (profile_inputs(profile_b, assignments) if profile_b
+                                              else profile_inputs(None, assignments))
+    emit(render(with_provenance(run_diff(rs, a, b), rs, inputs), fmt, ruleset=rs), output)
 
 
 @main.command()
@@ -624,7 +627,10 @@ def compare(profile, assignments, ruleset, fmt, output):
         from .engine.errors import RulesetError
         raise RulesetError(f"ruleset {rs.id} inherits no older ruleset", where="--ruleset", hint="use --ruleset 2021")
     from .engine.output import render
-    emit(render(run_compare(rs.parent, rs, facts), fmt, ruleset=rs), output)
+    from .engine.provenance import profile_inputs, with_provenance
+    result = with_provenance(run_compare(rs.parent, rs, facts), rs, profile_inputs(profile, assignments),
+                             {"compared_with": {"id": rs.parent.id, "sha256": rs.parent.sha256}})
+    emit(render(result, fmt, ruleset=rs), output)
 
 
 def parse_overrides(pairs) -> dict:

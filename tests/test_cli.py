@@ -258,3 +258,17 @@ def test_markdown_escapes_what_would_break_it(mini_copy):
     line = next(l for l in result.stdout.splitlines() if l.startswith("| during") and "Transport" in l)
     assert "Transport \\| &lt;b&gt;fast&lt;/b&gt; \\*now\\*" in line and line.count(" | ") == 3
     assert "<b>" not in result.stdout
+
+
+@pytest.mark.parametrize("args", [
+    ["assess", "examples/libya-2011.yaml"],
+    ["explain", "examples/libya-2011.yaml", "--sector", "3"],
+    ["diff", "examples/libya-2011.yaml", "--set", "international_migrants_caught=false"],
+    ["compare", "examples/libya-2011.yaml"],
+    ["diagrams", "--crisis-type", "health"],
+])
+def test_every_json_output_says_what_produced_it(args):
+    data = json.loads(run(*args, "--format", "json").stdout)
+    assert list(data)[:2] == ["schema_version", "provenance"]
+    record = data["provenance"]
+    assert record["tool"]["name"] == "mcof" and len(record["ruleset"]["sha256"]) == 64 and record["generated_at"]

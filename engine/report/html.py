@@ -362,8 +362,12 @@ def _footer_rulesets(*results: Assessment) -> list[dict]:
     return out
 
 
-def _tool(*results: Assessment) -> dict:
-    return _meta(results[0])
+def _tool(*results: Assessment, recorded=None) -> dict:
+    """The footer's tool line; `recorded` is the diff or compare whose provenance the CLI set."""
+    meta = _meta(results[0])
+    if recorded is not None and recorded.provenance:
+        meta.update(generated_at=recorded.provenance["generated_at"], inputs=recorded.provenance["inputs"])
+    return meta
 
 
 # ---------------------------------------------------------------------------------------------
@@ -428,7 +432,7 @@ def render_diff(diff: Diff, sectors: list[dict]) -> str:
             cells.append({"b": cb, "a": ca, "change": change})
         rows.append({**{k: row_b[k] for k in ("slug", "number", "name", "objective")}, "cells": cells})
     profile_cmp = _profile_compare(va["profile_rows"], vb["profile_rows"])
-    tool = _tool(a, b)
+    tool = _tool(a, b, recorded=diff)
     title = f"MCOF diff \u2014 {tool['ruleset_title'] or tool['ruleset_id']}"
     return _env.get_template("report.html.j2").render(
         kind="diff",
@@ -480,7 +484,7 @@ def render_compare(compare: Compare, sectors_2012: list[dict], sectors_2021: lis
         compare_rows=rows,
         profile_rows=_profile_rows(compare.profile, unknown),
         levels=LEVELS,
-        tool=_tool(r12, r21),
+        tool=_tool(r12, r21, recorded=compare),
         rulesets=_footer_rulesets(r12, r21),
     )
 
