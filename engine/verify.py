@@ -56,24 +56,60 @@ def _input_checks(record: dict) -> list[dict]:
 
 
 def verify(record: dict, ruleset_path: str | None = None) -> dict:
+    """Re-run a saved assessment (from its recorded profile) or batch (from its recorded
+    inputs, mapping and thresholds) and compare what it concluded."""
+    if "long" in record and "provenance" in record:
+        return _verify_batch(record, ruleset_path)
     if "recommendations" not in record or "profile" not in record or "ruleset" not in record:
-        raise McofError("not an mcof assessment result (needs ruleset, profile and recommendations)",
-                        hint="verify the JSON that `mcof assess --format json` wrote")
+        raise McofError("not an mcof assessment or batch result (needs ruleset, profile and recommendations, "
+                        "or a batch's long table and provenance)",
+                        hint="verify the JSON that `mcof assess --format json` or `mcof batch -o out.json` wrote")
     ruleset = ruleset_for(record, ruleset_path)
     again = assess(ruleset, normalize_profile(ruleset, record["profile"], origin="the recorded profile"),
                    explain_absent=False).to_dict()  # compared with the recorded JSON, key by key
-    before, after = _entries(record), _entries(again)
-    differences = []
+    return _report("assessment", ruleset, record["ruleset"], record, _differences(_entries(record), _entries(again)))
+
+
+def _verify_batch(record: dict, ruleset_path: str | None) -> dict:
+    from .batch.pipeline import run_batch
+    recorded = record["provenance"]
+    ruleset = ruleset_for({"ruleset": recorded["ruleset"]}, ruleset_path)
+    settings = {**recorded["parameters"]["thresholds"], **recorded["parameters"]["parameters"]}
+    overrides = {name: s["value"] for name, s in settings.items() if s.get("overridden")}
+    missing = [i["file"] for i in recorded["inputs"] if not Path(i["file"]).is_file()]
+    if missing:
+        raise McofError(f"the batch's input tables are gone: {', '.join(missing)}",
+                        hint="verify where the inputs are, or restore them")
+    again = run_batch([i["file"] for i in recorded["inputs"]], recorded["parameters"]["mapping"]["file"],
+                      ruleset.directory, None, overrides=overrides)
+    def rows(long_rows):
+        return {(r["iso3"], r["sector"], r["phase"]): {"level": r["level"] or None, "rules": sorted(_rule_list(r["rules"]))}
+                for r in long_rows if r.get("sector")}
+    differences = _differences(rows(record["long"]), rows(again.long_rows))
+    return _report("batch", ruleset, recorded["ruleset"], record, differences)
+
+
+def _rule_list(value) -> list[str]:
+    """A long-table cell of rule ids, as written (a list, or text joined by '; ' or ', ')."""
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return [part.strip() for part in str(value or "").replace(";", ",").split(",") if part.strip()]
+
+
+def _differences(before: dict, after: dict) -> list[dict]:
+    out = []
     for key in sorted(set(before) | set(after), key=str):
         was, now = before.get(key), after.get(key)
         if was != now:
-            differences.append({"kind": key[0], "target": key[1], "phase": key[2],
-                                "recorded": was, "now": now,
-                                "rules_gained": sorted(set(now["rules"] if now else []) - set(was["rules"] if was else [])),
-                                "rules_lost": sorted(set(was["rules"] if was else []) - set(now["rules"] if now else []))})
-    recorded_sha = record["ruleset"]["sha256"]
-    return {"reproduces": not differences, "ruleset": ruleset.summary(),
-            "recorded_ruleset": record["ruleset"], "ruleset_changed": recorded_sha != ruleset.sha256,
+            out.append({"kind": key[0], "target": key[1], "phase": key[2], "recorded": was, "now": now,
+                        "rules_gained": sorted(set(now["rules"] if now else []) - set(was["rules"] if was else [])),
+                        "rules_lost": sorted(set(was["rules"] if was else []) - set(now["rules"] if now else []))})
+    return out
+
+
+def _report(kind: str, ruleset: Ruleset, recorded_ruleset: dict, record: dict, differences: list[dict]) -> dict:
+    return {"kind": kind, "reproduces": not differences, "ruleset": ruleset.summary(),
+            "recorded_ruleset": recorded_ruleset, "ruleset_changed": recorded_ruleset["sha256"] != ruleset.sha256,
             "recorded_tool": record.get("provenance", {}).get("tool") or record.get("tool"),
             "inputs": _input_checks(record), "differences": differences}
 
@@ -86,7 +122,8 @@ def verify_text(report: dict) -> str:
         lines.append(f"The ruleset changed since: it was sha256:{report['recorded_ruleset']['sha256']}.")
     for check in report["inputs"]:
         state = "unchanged" if check["unchanged"] else "missing" if check["current_sha256"] is None else "changed"
-        lines.append(f"Input {check['file']}: {state} (the recorded profile is what was re-run)")
+        rerun = "the recorded profile is what was re-run" if report["kind"] == "assessment" else "re-read and re-run"
+        lines.append(f"Input {check['file']}: {state} ({rerun})")
     for d in report["differences"]:
         was = (d["recorded"]["level"] or "named") if d["recorded"] else "absent"
         now = (d["now"]["level"] or "named") if d["now"] else "absent"

@@ -57,7 +57,26 @@ def test_what_is_not_a_result_is_a_clean_error(tmp_path):
     bad = tmp_path / "x.json"
     bad.write_text('{"rows": []}')
     result = run("verify", str(bad))
-    assert result.exit_code == 1 and result.stderr.startswith("Error:") and "not an mcof assessment result" in result.stderr
+    assert result.exit_code == 1 and result.stderr.startswith("Error:") and "not an mcof assessment or batch result" in result.stderr
     bad.write_text("{nope")
     result = run("verify", str(bad))
     assert result.exit_code == 1 and "not JSON" in result.stderr and "x.json:1" in result.stderr
+
+
+def test_a_batch_reproduces_from_its_recorded_inputs_mapping_and_thresholds(tmp_path):
+    from tests.batch.batchdata import DATA
+    out = tmp_path / "batch.json"
+    inputs = [str(DATA / "inform_risk_2020_v040.csv"), str(DATA / "migrant_stock_share_undesa2024.csv")]
+    assert run("batch", *inputs, "-t", "drought=6", "--output", str(out)).exit_code == 0
+    result = run("verify", str(out))
+    assert result.exit_code == 0 and "reproduces" in result.stdout and "re-read and re-run" in result.stdout
+    record = json.loads(out.read_text())
+    row = next(r for r in record["long"] if r.get("sector") and r["level"] == "critical")
+    row["level"] = "recommended"  # a tampered (or stale) result
+    out.write_text(json.dumps(record))
+    result = run("verify", str(out), "--format", "json")
+    report = json.loads(result.stdout)
+    assert result.exit_code == 1 and not report["reproduces"] and report["kind"] == "batch"
+    (difference,) = report["differences"]
+    assert difference["kind"] == row["iso3"] and difference["recorded"]["level"] == "recommended"
+    assert difference["now"]["level"] == "critical"
