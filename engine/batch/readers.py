@@ -5,6 +5,7 @@ Row numbers are kept as a spreadsheet user counts them (header = row 1).
 from __future__ import annotations
 
 import codecs
+import os
 import csv
 import io
 import re
@@ -110,12 +111,23 @@ def _decodes(data: bytes, enc: str) -> bool:
         return False
 
 
+# Inputs are read whole: a country (or admin-unit) table is megabytes; past this, a mistake.
+MAX_INPUT_BYTES = int(os.environ.get("MCOF_MAX_INPUT_BYTES", 512 * 1024 * 1024))
+
+
 def read_raw(path: str | Path, encoding: str | None = None) -> RawTable:
     p = Path(path)
     if not p.exists():
         raise InputError("input file not found", file=str(p))
     if p.is_dir():
         raise InputError("input is a directory, not a file", file=str(p))
+    if not p.is_file():  # a FIFO would block forever, a device never end
+        raise InputError("input is not a regular file (a pipe, socket or device)", file=str(p),
+                         hint="save the table to a file first")
+    size = p.stat().st_size
+    if size > MAX_INPUT_BYTES:
+        raise InputError(f"input is {size:,} bytes, over the limit of {MAX_INPUT_BYTES:,}", file=str(p),
+                         hint="raise it with MCOF_MAX_INPUT_BYTES, or split the table")
     suffix = p.suffix.lower()
     if suffix in EXCEL_SUFFIXES:
         return _read_xlsx(p)

@@ -29,3 +29,22 @@ def test_short_and_long_rows_are_error_rows_never_padded(tmp_path):
 def test_rows_are_numbered_by_the_line_they_start_on(tmp_path):
     raw = table(tmp_path, 'AFG,"Afghanistan, Islamic Republic of",7.9,5\nAGO,Angola,3,4\n')
     assert [n for n, _ in raw.rows] == [2, 3] and not raw.errors
+
+
+def test_inputs_that_never_end_or_are_too_large_are_refused(tmp_path, monkeypatch):
+    import os
+    import pytest
+    from mcof.engine.batch import readers
+    from mcof.engine.batch.errors import InputError
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="not a regular file"):
+        read_raw(fifo)
+    with pytest.raises(InputError, match="not a regular file"):
+        read_raw("/dev/zero")
+    big = tmp_path / "big.csv"
+    big.write_text(HEADER + "AFG,Afghanistan,1,2\n" * 100)
+    monkeypatch.setattr(readers, "MAX_INPUT_BYTES", 1000)
+    with pytest.raises(InputError, match="over the limit of 1,000") as error:
+        read_raw(big)
+    assert "MCOF_MAX_INPUT_BYTES" in error.value.hint
