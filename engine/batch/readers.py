@@ -190,7 +190,21 @@ def _csv_records(text: str, delimiter: str) -> tuple[list[list], list[tuple[int,
     return records, lines
 
 
+def _unpacked_size(p: Path) -> int:
+    """What the workbook's zip would expand to (a few kilobytes can claim gigabytes)."""
+    import zipfile
+    try:
+        with zipfile.ZipFile(p) as archive:
+            return sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError):
+        return 0  # not a zip: openpyxl says what is wrong with it
+
+
 def _read_xlsx(p: Path) -> RawTable:
+    unpacked = _unpacked_size(p)
+    if unpacked > MAX_INPUT_BYTES:
+        raise InputError(f"the workbook unpacks to {unpacked:,} bytes, over the limit of {MAX_INPUT_BYTES:,}",
+                         file=str(p), hint="raise it with MCOF_MAX_INPUT_BYTES, or save the sheet as CSV")
     try:
         import openpyxl
         wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
@@ -201,6 +215,9 @@ def _read_xlsx(p: Path) -> RawTable:
         sheetnames = list(wb.sheetnames)
         ws = wb.worksheets[0]
         title = ws.title
+        # The rows actually present, not the extent the file declares (which can claim a
+        # million rows and columns for a table of ten).
+        ws.reset_dimensions()
         values = [list(row) for row in ws.iter_rows(values_only=True)]
     finally:
         wb.close()

@@ -48,3 +48,39 @@ def test_inputs_that_never_end_or_are_too_large_are_refused(tmp_path, monkeypatc
     with pytest.raises(InputError, match="over the limit of 1,000") as error:
         read_raw(big)
     assert "MCOF_MAX_INPUT_BYTES" in error.value.hint
+
+
+def test_a_workbook_is_read_by_the_rows_it_has_not_the_extent_it_claims(tmp_path):
+    import time
+    import zipfile
+    import openpyxl
+    path = tmp_path / "t.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["ISO3", "Country", "Drought", "Flood"])
+    ws.append(["AFG", "Afghanistan", 7.9, 5])
+    wb.save(path)
+    # claim a million rows and thousands of columns in the sheet's dimension
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    parts[sheet] = parts[sheet].replace(b'<dimension ref="A1:D2"/>', b'<dimension ref="A1:XFD1048576"/>')
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    start = time.perf_counter()
+    raw = read_raw(path)
+    assert time.perf_counter() - start < 5 and [n for n, _ in raw.rows] == [2] and len(raw.headers) == 4
+
+
+def test_a_zip_bomb_workbook_is_refused_before_it_unpacks(tmp_path, monkeypatch):
+    import zipfile
+    import pytest
+    from mcof.engine.batch import readers
+    from mcof.engine.batch.errors import InputError
+    path = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/worksheets/sheet1.xml", b"0" * 5_000_000)
+    monkeypatch.setattr(readers, "MAX_INPUT_BYTES", 1_000_000)
+    with pytest.raises(InputError, match="unpacks to 5,000,000 bytes"):
+        read_raw(path)
