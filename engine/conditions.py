@@ -124,6 +124,25 @@ def leaves(condition: Condition) -> list[Leaf]:
     return [leaf for part in condition.parts for leaf in leaves(part)]
 
 
+# A rule's condition in disjunctive normal form is one durable-rules rule per alternative:
+# `all` of n two-way `any` is 2**n of them. Past this, the loader refuses the rule.
+MAX_ALTERNATIVES = 64
+
+
+def dnf_size(condition: Condition) -> int:
+    """How many alternatives `to_dnf` would make (before duplicates are removed), computed
+    without making them."""
+    if isinstance(condition, Leaf):
+        return 1
+    sizes = [dnf_size(p) for p in condition.parts]
+    if isinstance(condition, Any):
+        return sum(sizes)
+    total = 1
+    for size in sizes:
+        total *= size
+    return total
+
+
 def to_dnf(condition: Condition) -> list[tuple[Leaf, ...]]:
     """Disjunctive normal form: a list of alternatives, each a conjunction of leaves.
 
@@ -137,12 +156,7 @@ def to_dnf(condition: Condition) -> list[tuple[Leaf, ...]]:
     else:
         alternatives = [tuple(leaf for conj in combo for leaf in conj)
                         for combo in product(*(to_dnf(p) for p in condition.parts))]
-    unique: list[tuple[Leaf, ...]] = []
-    for alternative in alternatives:
-        deduplicated = tuple(dict.fromkeys(alternative))
-        if deduplicated not in unique:
-            unique.append(deduplicated)
-    return unique
+    return list(dict.fromkeys(tuple(dict.fromkeys(alternative)) for alternative in alternatives))
 
 
 def evaluate(condition: Condition, leaf_status: Callable[[Leaf], str]) -> str:

@@ -31,6 +31,7 @@ def load_rule(r: Reader, node: dict, path: Path) -> Rule:
     where = r.where(path, node, f"rule {node['id']}")
     citation, quote = r.quoted(node, where)
     condition = read_condition(r, node["when"], where, "when")
+    check_condition_size(r, condition, where)
     conclusion = read_conclusion(r, node["then"], where)
     wording, interpretation = node.get("wording"), node.get("interpretation")
     if conclusion.level is not None:
@@ -56,12 +57,21 @@ def check_level(r: Reader, quote: str, wording: str | None, interpretation: str 
                "add an 'interpretation' explaining the level, or fix the level")
 
 
+def check_condition_size(r: Reader, condition: cond.Condition, where: str):
+    """Refuse a condition whose disjunctive normal form would explode (each alternative
+    becomes a durable-rules rule), before anything expands it."""
+    size = cond.dnf_size(condition)
+    if size > cond.MAX_ALTERNATIVES:
+        r.fail(f"'when' expands to {size:,} alternatives (all of several 'any'); at most "
+               f"{cond.MAX_ALTERNATIVES} per rule", where, "split the rule, one per sentence or case")
+
+
 def check_phase_guard(r: Reader, condition: cond.Condition, conclusion: Conclusion, where: str):
     """A rule that recommends for a phase must require that phase in every alternative,
     or it would recommend for a phase the profile is not in."""
     if conclusion.phase is None:
         return
-    for alternative in cond.to_dnf(condition):
+    for alternative in cond.to_dnf(condition):  # bounded: check_condition_size ran first
         if cond.Leaf("phase", "includes", conclusion.phase) not in alternative:
             r.fail(f"concludes for phase '{conclusion.phase}' but does not require it",
                    where, f"add {{fact: phase, includes: {conclusion.phase}}} to 'when'")

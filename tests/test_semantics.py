@@ -148,3 +148,15 @@ def test_shipped_rulesets_stay_clear_of_the_pattern_limit(name):
     from mcof.engine.inference import MAX_RULES_PER_PATTERN, pattern_load
     (_, users), *_ = pattern_load(load_ruleset(name))
     assert len(users) <= 0.8 * MAX_RULES_PER_PATTERN, len(users)
+
+
+def test_a_condition_that_would_explode_into_alternatives_is_refused_at_load():
+    import time
+    pairs = [{"any": [{"fact": "b0", "is": True}, {"fact": "b1", "is": True}]} for _ in range(20)]
+    rules = [{"when": {"all": [{"fact": "phase", "includes": "during"}, *pairs]},
+              "then": {"recommend": {"sector": "transport_assistance", "phase": "during", "level": "critical"}}}]
+    start = time.perf_counter()
+    with pytest.raises(RulesetError) as error:
+        load_ruleset(write_ruleset([], rules))
+    assert time.perf_counter() - start < 2
+    assert "expands to 1,048,576 alternatives" in str(error.value) and "generated.yaml" in str(error.value)
