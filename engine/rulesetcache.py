@@ -4,7 +4,7 @@ Loading a ruleset (parse every file, check its structure, every quote against it
 is most of a short command's time; the result is the same until a file changes. So the
 loaded ruleset is pickled into the user's cache directory (``$MCOF_CACHE_DIR``, else
 ``$XDG_CACHE_HOME/mcof``, else ``~/.cache/mcof``), and used again only when it is provably
-current: same mcof version, same directory, every file it was read from has the same
+current: same mcof version and loader code, same directory, every file it was read from has the same
 content (its sha256 over all of them is recomputed and compared), and no YAML file has been
 added or removed beside them. Anything else (a stale, truncated or foreign file) is ignored
 and rebuilt. ``MCOF_NO_CACHE=1`` (``mcof --no-cache``) turns it off.
@@ -46,6 +46,14 @@ def _entry(directory: Path) -> Path:
     return cache_dir() / f"ruleset-{key}.pickle"
 
 
+def _code_stamp() -> str:
+    """mcof's own loader code as it is on disk: an edited checkout must not reuse objects an
+    older loader built (the version alone does not change between commits)."""
+    here = Path(__file__).parent
+    stats = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in here.glob("*.py"))
+    return hashlib.sha256(repr(stats).encode()).hexdigest()
+
+
 def _listing(ruleset: Ruleset) -> list[str]:
     """The YAML files of every directory the ruleset was read from: a new rule file must count."""
     folders = {f.parent for f in ruleset.files} | {ruleset.directory, ruleset.directory / "rules"}
@@ -60,7 +68,8 @@ def read(directory: Path) -> Ruleset | None:
         with open(_entry(directory), "rb") as handle:
             stored = pickle.load(handle)
         ruleset = stored["ruleset"]
-        current = (stored["version"] == __version__ and ruleset.directory == directory
+        current = (stored["version"] == __version__ and stored["code"] == _code_stamp()
+                   and ruleset.directory == directory
                    and stored["listing"] == _listing(ruleset)
                    and content_hash(ruleset.files, directory.parent) == ruleset.sha256)
     except Exception:  # noqa: BLE001 - any unreadable, stale or foreign entry is rebuilt, never trusted
@@ -74,7 +83,8 @@ def write(ruleset: Ruleset) -> None:
         return
     from .outputfile import OutputWriteError, write_file
     try:
-        payload = pickle.dumps({"version": __version__, "listing": _listing(ruleset), "ruleset": ruleset},
+        payload = pickle.dumps({"version": __version__, "code": _code_stamp(), "listing": _listing(ruleset),
+                                "ruleset": ruleset},
                                protocol=pickle.HIGHEST_PROTOCOL)
         write_file(_entry(ruleset.directory), payload)
     except (OSError, OutputWriteError, pickle.PicklingError):
