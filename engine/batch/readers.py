@@ -77,30 +77,37 @@ def _hashtag_count(cells: list) -> int:
     return sum(1 for c in cells if c is not None and HXL_TAG.match(str(c).strip()))
 
 
-def detect_encoding(data: bytes) -> str:
-    """UTF-8 (with or without BOM) when it decodes; else charset-normalizer's guess.
+# The encodings country tables really come in, tried in this order before any guess.
+LADDER = ("utf-8-sig", "utf-16", "utf-8", "cp1252", "latin-1")
+_C1_CONTROLS = bytes(range(0x80, 0xA0))
 
-    Single-byte guesses compatible with Windows-1252 are read as Windows-1252 (Latin-1
-    superset): charset-normalizer cannot tell cp1250 from cp1252 on a few accented letters,
-    and country tables in Western European encodings are far more common.
-    """
+
+def detect_encoding(data: bytes) -> str:
+    """A table's encoding, by a ladder rather than by statistics: UTF-8 (with or without BOM),
+    UTF-16 with its BOM, then Windows-1252, then Latin-1 when it has no C1 control bytes.
+    Only a file none of these reads is left to charset-normalizer's guess, which the reader
+    then reports as a warning (a guess once read INFORM's Latin-1 names as Big5)."""
     if data.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
-    try:
-        data.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError:
-        pass
+    for enc in ("utf-8", "cp1252"):
+        if _decodes(data, enc):
+            return enc
+    if not any(byte in _C1_CONTROLS for byte in data):
+        return "latin-1"
     from charset_normalizer import from_bytes
     best = from_bytes(data).best()
-    if best is None:
-        return "cp1252" if _decodes(data, "cp1252") else "latin-1"
-    could = {c.replace("-", "_").lower() for c in best.could_be_from_charset}
-    if could & {"cp1252", "windows_1252", "latin_1", "iso8859_1", "iso8859_15"}:
-        return "cp1252" if _decodes(data, "cp1252") else "latin-1"
-    return best.encoding
+    return best.encoding if best is not None else "latin-1"
+
+
+def _mixed_encoding_lines(text: str, enc: str) -> list[int]:
+    """Lines of a table read as Windows-1252/Latin-1 that hold UTF-8 sequences ("CÃ´te"):
+    a file whose rows were saved in two encodings."""
+    if enc not in ("cp1252", "latin-1"):
+        return []
+    return [n for n, line in enumerate(text.splitlines(), start=1)
+            if re.search("[\u00c2-\u00f4][\u0080-\u00bf\u2018-\u203a\u0152-\u0178]", line)]
 
 
 def _decodes(data: bytes, enc: str) -> bool:
@@ -166,6 +173,7 @@ def _read_csv(p: Path, encoding: str | None) -> RawTable:
                          row=line, hint="give the right encoding, or leave it out to detect it") from None
     if text.startswith("\ufeff"):
         text = text[1:]
+    warnings = _encoding_warnings(str(p), enc, encoding, text)
     if not text.strip():
         raise InputError("file is empty", file=str(p))
     first_line = next((ln for ln in text.splitlines() if ln.strip()), "")
@@ -175,7 +183,24 @@ def _read_csv(p: Path, encoding: str | None) -> RawTable:
         records, lines = _csv_records(text, delimiter)
     except csv.Error as e:
         raise InputError(f"malformed CSV: {e}", file=str(p)) from None
-    return _assemble(str(p), "csv", enc, records, lines)
+    table = _assemble(str(p), "csv", enc, records, lines)
+    table.errors[:0] = warnings
+    return table
+
+
+def _encoding_warnings(path: str, enc: str, given: str | None, text: str) -> list[RowError]:
+    """What a reader should check: a guessed encoding outside the ladder, and mixed rows."""
+    out = []
+    if given is None and enc not in LADDER:
+        sample = ", ".join(line.split(",")[0] for line in text.splitlines()[1:4])
+        out.append(RowError(path, None, None, enc, f"encoding guessed as {enc} (not UTF-8, UTF-16, Windows-1252 "
+                            f"or Latin-1); names read like: {sample}; give --encoding if they look wrong", "warning"))
+    mixed = _mixed_encoding_lines(text, enc)
+    if mixed:
+        out.append(RowError(path, mixed[0], None, enc, f"{len(mixed)} line(s) look UTF-8 while the file reads as "
+                            f"{enc} (mixed encodings), first at line {mixed[0]}: check those names "
+                            f"(lines {', '.join(map(str, mixed[:10]))})", "warning"))
+    return out
 
 
 def _csv_records(text: str, delimiter: str) -> tuple[list[list], list[tuple[int, int]]]:

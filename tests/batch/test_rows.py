@@ -84,3 +84,20 @@ def test_a_zip_bomb_workbook_is_refused_before_it_unpacks(tmp_path, monkeypatch)
     monkeypatch.setattr(readers, "MAX_INPUT_BYTES", 1_000_000)
     with pytest.raises(InputError, match="unpacks to 5,000,000 bytes"):
         read_raw(path)
+
+
+def test_latin1_names_are_read_as_latin1_not_guessed(tmp_path):
+    path = tmp_path / "latin1.csv"
+    rows = "".join(f"C{i:02d},Côte d'Ivoire {i},1,2\n" for i in range(50))
+    path.write_bytes((HEADER + rows).encode("latin-1"))
+    raw = read_raw(path)
+    assert raw.encoding == "cp1252" and raw.rows[0][1][1] == "Côte d'Ivoire 0" and not raw.errors
+
+
+def test_mixed_encodings_are_reported_row_by_row(tmp_path):
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(HEADER.encode() + "CIV,Côte d'Ivoire,1,2\n".encode("utf-8")
+                     + "CUW,Curaçao,1,2\n".encode("latin-1"))
+    raw = read_raw(path)
+    (warning,) = raw.errors
+    assert warning.severity == "warning" and "mixed encodings" in warning.reason and warning.row == 2
