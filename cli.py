@@ -668,7 +668,8 @@ def progress_reporter():
               help="How indicators become profile facts: a built-in mapping (inform) or a YAML file.")
 @ruleset_option()
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False),
-              help="out.csv (+ out.summary.csv, out.errors.csv, out.provenance.json), out.xlsx, out.json, "
+              help="out.csv (+ out.summary.csv, out.errors.csv, out.errors_summary.csv, out.provenance.json), "
+                   "out.xlsx, out.json, "
                    "or report.html (the batch report: map, heat table, counts, errors).")
 @click.option("--report", "report_path", default=None, type=click.Path(dir_okay=False),
               help="Also write the batch report (HTML) beside a CSV, XLSX or JSON --output.")
@@ -678,7 +679,9 @@ def progress_reporter():
 @click.option("--explain", "explain_iso3", multiple=True, metavar="COUNTRY",
               help="Also print this country's explanation, from its indicator values to its sectors "
                    "(ISO3, ISO2 or name).")
-def batch(inputs, mapping_name, ruleset, output, report_path, thresholds, encoding, explain_iso3):
+@click.option("--hxl", is_flag=True,
+              help="Add a row of HXL hashtags (#country+code, ...) under each CSV header, for HDX (docs/batch.md).")
+def batch(inputs, mapping_name, ruleset, output, report_path, thresholds, encoding, explain_iso3, hxl):
     """Assess every country of one or more indicator tables (CSV, Excel, HXL-tagged CSV).
 
     Several INPUTS are joined on the ISO3 code. Bad rows are reported with file, row,
@@ -692,12 +695,14 @@ def batch(inputs, mapping_name, ruleset, output, report_path, thresholds, encodi
     from .engine.batch.countries import country_argument
     from .engine.batch.pipeline import run_batch
     explain_iso3 = [country_argument(c, "--explain") for c in explain_iso3]  # checked before the batch runs
+    if hxl and Path(output).suffix.lower() != ".csv":
+        raise click.UsageError("--hxl adds a hashtag row to CSV outputs: give --output FILE.csv")
     if Path(output).suffix.lower() in (".html", ".htm"):
         output, report_path = None, output
     bar, report_progress = progress_reporter()
     with bar or contextlib.nullcontext():
         report = run_batch(inputs, mapping_name, ruleset, output, overrides=parse_overrides(thresholds),
-                           encoding=encoding, progress=report_progress)
+                           encoding=encoding, progress=report_progress, hxl=hxl)
     if report_path:
         from .engine.outputfile import write_file
         from .engine.report.batch_html import render_batch_report

@@ -106,7 +106,7 @@ def test_thresholds_override_and_json_output(tmp_path):
         return sum(1 for p in report.profiles if "slow_onset_natural" in p.facts.get("crisis_type", []))
     assert slow(strict) < slow(loose)
     data = json.loads(out.read_text())
-    assert set(data) == {"schema_version", "provenance", "long", "summary", "errors"}
+    assert set(data) == {"schema_version", "provenance", "long", "summary", "errors", "errors_summary"}
     assert data["provenance"]["parameters"]["thresholds"]["drought"]["overridden"] is True
 
 

@@ -77,7 +77,7 @@ def assess_many(ruleset: Ruleset, profiles: Sequence[dict]) -> list[dict]:
 
 def run_batch(inputs: Sequence[str | Path], mapping_name: str | Path, ruleset_name: str | Path,
               output: str | Path | None, *, overrides: dict | None = None, encoding: str | None = None,
-              progress: Progress | None = None) -> BatchReport:
+              progress: Progress | None = None, hxl: bool = False) -> BatchReport:
     ruleset = load_ruleset(ruleset_name)
     mapping = load_mapping(mapping_name, overrides=overrides)
     step = (lambda name: (lambda done, total: progress(name, done, total))) if progress else (lambda name: None)
@@ -102,13 +102,14 @@ def run_batch(inputs: Sequence[str | Path], mapping_name: str | Path, ruleset_na
     if progress:
         progress("assessing", len(assessable), len(assessable))
     pairs = [(p, results.get(p.iso3)) for p in profiles]
-    long_rows, summary_rows = build_tables(pairs, sectors=ruleset.sector_slugs, levels=ruleset.levels)
+    long_rows, summary_rows = build_tables(pairs, sectors=ruleset.sectors, levels=ruleset.levels, ruleset=ruleset.id)
     error_rows = build_error_rows(list(table.errors) + rejected)
     report = BatchReport(ruleset, profiles, [r for _, r in pairs], long_rows, summary_rows, error_rows,
                          not_assessed)
     report.provenance = batch_provenance(ruleset, mapping, inputs, report)
     if output is not None:
-        report.written = write_outputs(output, long_rows, summary_rows, error_rows, report.provenance)
+        report.written = write_outputs(output, long_rows, summary_rows, error_rows, report.provenance,
+                                       sectors=ruleset.sector_slugs, hxl=hxl)
     return report
 
 

@@ -1,6 +1,11 @@
-"""The output tables of a batch run: long, wide summary, errors."""
+"""The output tables of a batch run: long, wide summary, errors, errors summary.
+
+Cells keep their Python values (lists, dicts, booleans, numbers); the writers
+(engine/batch/outputs.py) turn them into one form per format.
+"""
 from __future__ import annotations
 
+import re
 from typing import Iterable, Sequence
 
 from ..assessment import phase_rank
@@ -8,9 +13,13 @@ from ..model import LEVELS
 from .errors import RowError
 from .profiles import CountryProfile
 
-LONG_COLUMNS = ["iso3", "country", "sector", "phase", "level", "rules", "citations",
-                "facts", "evidence", "unknown_facts", "note"]
+LONG_COLUMNS = ["iso3", "country", "sector_number", "sector", "sector_name", "phase", "level", "rules",
+                "citations", "facts", "evidence", "unknown_facts", "note", "ruleset"]
+# The summary: iso3, country, phase, the other facts, the context values, one column per
+# sector (its highest level), unknown_facts, row_errors, ruleset.
 ERROR_COLUMNS = ["file", "row", "column", "value", "reason", "severity", "iso3"]
+ERROR_SUMMARY_COLUMNS = ["severity", "reason", "count", "file", "column", "first_row", "iso3", "values"]
+SEVERITY_ORDER = ("error", "warning", "skipped")
 
 
 def _rank(level: str | None, levels: Sequence[str]) -> int:
@@ -18,12 +27,9 @@ def _rank(level: str | None, levels: Sequence[str]) -> int:
     return list(levels).index(level) if level in levels else len(levels)
 
 
-def _fact_text(v) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (list, tuple)):
-        return ", ".join(str(x) for x in v)
-    return "" if v is None else str(v)
+def _fact_value(v):
+    """A fact as a summary cell: its value (a list stays a list, a bool a bool)."""
+    return list(v) if isinstance(v, (list, tuple)) else v   # a copy: the profile keeps its own
 
 
 def _evidence_for(profile: CountryProfile, facts: Iterable[str]) -> list[str]:
@@ -50,22 +56,31 @@ def _no_recommendation_note(profile: CountryProfile) -> str:
     return s
 
 
-def build_tables(results, sectors: list[str] | None = None, levels: Sequence[str] = LEVELS):
+def build_tables(results, sectors: Sequence | None = None, levels: Sequence[str] = LEVELS, *,
+                 ruleset: str | None = None):
     """(long_rows, summary_rows) from a list of (CountryProfile, assessment_dict).
 
     ``assessment_dict`` has the CONTRACT.md JSON shape (``recommendations: [{sector, phase,
     level, justifications: [{rule, level, citation, quote, facts}]}]``).  ``sectors`` (the
-    ruleset's sector slugs, in order) fixes the summary's sector columns; by default the
-    sectors that occur, in order of appearance.  ``levels`` (highest first; every ruleset has
-    the contract's three) picks a sector's summary level when it is recommended in several
-    phases: the highest.
+    ruleset's sectors in order: ``Sector`` objects, whose number and name fill the long
+    table's ``sector_number`` and ``sector_name``, or slugs) fixes the summary's sector
+    columns; by default the sectors that occur, in order of appearance.  ``levels`` (highest
+    first; every ruleset has the contract's three) picks a sector's summary level when it is
+    recommended in several phases: the highest.  ``ruleset`` (its id) fills the ``ruleset``
+    column; by default the id the assessments carry (``write_outputs`` fills it from the
+    provenance when no country was assessed).
     """
     levels = list(levels)
     results = list(results)
-    sector_order = _first_seen(list(sectors or []), (rec.get("sector") for _, a in results
-                                                     for rec in _recommendations(a)))
+    info = {s.slug: (s.number, s.name) for s in sectors or [] if hasattr(s, "slug")}
+    slugs = [getattr(s, "slug", s) for s in sectors or []]
+    sector_order = _first_seen(slugs, (rec.get("sector") for _, a in results for rec in _recommendations(a)))
+    if ruleset is None:
+        ruleset = next((a["ruleset"].get("id") for _, a in results
+                        if isinstance((a or {}).get("ruleset"), dict)), None)
+    ruleset = ruleset or ""
     # Every country's summary row has the same columns: every fact and context label any has.
-    fact_order = _first_seen([], (f for p, _ in results for f in list(p.facts) + list(p.unknown)))
+    fact_order = _first_seen(["phase"], (f for p, _ in results for f in list(p.facts) + list(p.unknown)))
     context_order = _first_seen([], (c for p, _ in results for c in p.context))
     long_rows: list[dict] = []
     summary_rows: list[dict] = []
@@ -74,9 +89,9 @@ def build_tables(results, sectors: list[str] | None = None, levels: Sequence[str
         recs.sort(key=lambda r: (sector_order.index(r.get("sector")) if r.get("sector") in sector_order else 999,
                                  phase_rank(r.get("phase"))))
         if not recs:
-            long_rows.append(_no_recommendation_row(profile))
-        long_rows.extend(_long_row(profile, rec) for rec in recs)
-        summary_rows.append(_summary_row(profile, recs, fact_order, context_order, sector_order, levels))
+            long_rows.append(_no_recommendation_row(profile, ruleset))
+        long_rows.extend(_long_row(profile, rec, info, ruleset) for rec in recs)
+        summary_rows.append(_summary_row(profile, recs, fact_order, context_order, sector_order, levels, ruleset))
     return long_rows, summary_rows
 
 
@@ -92,16 +107,16 @@ def _first_seen(order: list, items: Iterable) -> list:
     return order
 
 
-def _no_recommendation_row(profile: CountryProfile) -> dict:
+def _no_recommendation_row(profile: CountryProfile, ruleset: str) -> dict:
     """The one long row of a country with no recommendation, saying why."""
-    return {"iso3": profile.iso3, "country": profile.name, "sector": "", "phase": "",
-            "level": "", "rules": [], "citations": [], "facts": {},
+    return {"iso3": profile.iso3, "country": profile.name, "sector_number": None, "sector": "",
+            "sector_name": "", "phase": "", "level": "", "rules": [], "citations": [], "facts": {},
             "evidence": _evidence_for(profile, [f for f in profile.facts if f != "phase"]),
             "unknown_facts": list(profile.unknown),
-            "note": _no_recommendation_note(profile)}
+            "note": _no_recommendation_note(profile), "ruleset": ruleset}
 
 
-def _long_row(profile: CountryProfile, rec: dict) -> dict:
+def _long_row(profile: CountryProfile, rec: dict, info: dict, ruleset: str) -> dict:
     """One recommendation (sector, phase) of a country, with its rules and evidence."""
     justs = rec.get("justifications", []) or []
     used: dict = {}
@@ -111,24 +126,27 @@ def _long_row(profile: CountryProfile, rec: dict) -> dict:
             used.setdefault(k, v)
         for k, v in (j.get("input_facts") or {}).items():
             behind.setdefault(k, v)
+    number, name = info.get(rec.get("sector"), (None, ""))
     return {
-        "iso3": profile.iso3, "country": profile.name,
-        "sector": rec.get("sector", ""), "phase": rec.get("phase", ""), "level": rec.get("level", ""),
+        "iso3": profile.iso3, "country": profile.name, "sector_number": number,
+        "sector": rec.get("sector", ""), "sector_name": name,
+        "phase": rec.get("phase", ""), "level": rec.get("level", ""),
         "rules": [j.get("rule", "") for j in justs],
         "citations": list(dict.fromkeys(j.get("citation", "") for j in justs if j.get("citation"))),
         "facts": used,
         "evidence": _evidence_for(profile, {**used, **behind}),
         "unknown_facts": list(profile.unknown),
-        "note": "",
+        "note": "", "ruleset": ruleset,
     }
 
 
 def _summary_row(profile: CountryProfile, recs: list[dict], fact_order: list[str], context_order: list[str],
-                 sector_order: list[str], levels: list[str]) -> dict:
-    """A country's wide row: its facts, context labels and, per sector, its highest level."""
+                 sector_order: list[str], levels: list[str], ruleset: str) -> dict:
+    """A country's wide row: its facts (``unknown`` where unknown), context labels and, per
+    sector, its highest level."""
     row = {"iso3": profile.iso3, "country": profile.name}
     for f in fact_order:
-        row[f] = _fact_text(profile.facts[f]) if f in profile.facts else "unknown"
+        row[f] = _fact_value(profile.facts[f]) if f in profile.facts else "unknown"
     for c in context_order:
         row[c] = "" if profile.context.get(c) is None else profile.context.get(c)
     best: dict[str, str] = {}
@@ -138,8 +156,9 @@ def _summary_row(profile: CountryProfile, recs: list[dict], fact_order: list[str
             best[s] = lvl
     for s in sector_order:
         row[s] = best.get(s, "")
-    row["unknown_facts"] = ", ".join(profile.unknown)
+    row["unknown_facts"] = list(profile.unknown)
     row["row_errors"] = sum(1 for e in profile.row_errors if e.severity == "error")
+    row["ruleset"] = ruleset
     return row
 
 
@@ -151,3 +170,59 @@ def build_error_rows(errors) -> list[dict]:
         d = e.to_dict() if isinstance(e, RowError) else dict(e)
         rows.append({k: d.get(k, "") for k in ERROR_COLUMNS})
     return rows
+
+
+def reason_pattern(row: dict) -> str:
+    """A row's reason with what is particular to the row put back as placeholders: the cell's
+    value where it is quoted or bracketed (``'{value}'``, ``({value})``), its ISO3 code
+    (``{iso3}``), a skipped row's name (``({name})``) and row numbers (``row {row}``), so
+    that the same problem in many rows reads the same."""
+    reason = str(row.get("reason") or "")
+    value = row.get("value")
+    if value not in (None, ""):
+        text = str(value)
+        for old, new in ((repr(text), "'{value}'"), (f"'{text}'", "'{value}'"), (f"({text})", "({value})")):
+            reason = reason.replace(old, new)
+    iso3 = row.get("iso3")
+    if iso3:
+        reason = re.sub(rf"(?<![A-Za-z0-9_]){re.escape(str(iso3))}(?![A-Za-z0-9_])", "{iso3}", reason)
+    if row.get("severity") == "skipped" and reason.startswith("skipped: "):
+        reason = _name_in_brackets(reason)
+    return re.sub(r"\brow \d+\b", "row {row}", reason)
+
+
+def _name_in_brackets(reason: str) -> str:
+    """A skipped row's reason ends with the row's name in brackets (engine/batch/inputs.py),
+    which may hold brackets itself ("Central America (UN)"): that name becomes ``{name}``."""
+    if not reason.endswith(")"):
+        return reason
+    depth = 0
+    for i in range(len(reason) - 1, -1, -1):
+        depth += {")": 1, "(": -1}.get(reason[i], 0)
+        if depth == 0:
+            return reason[:i] + "({name})" if reason[i - 1:i] == " " else reason
+    return reason
+
+
+def build_error_summary(error_rows: Iterable[dict]) -> list[dict]:
+    """One row per distinct problem of the errors table: severity, reason (as
+    :func:`reason_pattern` words it), count, file and column, the first row it occurs in,
+    and the distinct ISO3 codes and values it concerns (in order of appearance).  Errors
+    first, then warnings and skipped rows; the most frequent first within each."""
+    groups: dict[tuple, dict] = {}
+    for row in error_rows:
+        key = (row.get("severity") or "", reason_pattern(row), row.get("file") or "", row.get("column") or "")
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = {"severity": key[0], "reason": key[1], "count": 0, "file": key[2],
+                                   "column": key[3], "first_row": row.get("row"), "iso3": [], "values": []}
+        group["count"] += 1
+        if group["first_row"] in (None, "") and row.get("row") not in (None, ""):
+            group["first_row"] = row.get("row")
+        for name, item in (("iso3", row.get("iso3")), ("values", row.get("value"))):
+            if item not in (None, "") and item not in group[name]:
+                group[name].append(item)
+    def order(g):
+        sev = SEVERITY_ORDER.index(g["severity"]) if g["severity"] in SEVERITY_ORDER else len(SEVERITY_ORDER)
+        return sev, -g["count"], g["file"], g["column"], g["reason"]
+    return sorted(groups.values(), key=order)

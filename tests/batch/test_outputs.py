@@ -69,7 +69,7 @@ def test_unassessable_country_passes_none(real_profiles):
     assert not p.assessable
     long_rows, summary = build_tables([(p, None)])
     assert len(long_rows) == 1 and long_rows[0]["note"] == "no crisis type above threshold"
-    assert summary[0]["crisis_type"] == ""
+    assert summary[0]["crisis_type"] == []          # an empty list, not a blank (which would be unknown)
 
 
 def test_summary_table(tables, real_profiles):
@@ -77,7 +77,7 @@ def test_summary_table(tables, real_profiles):
     assert len(summary) == len(real_profiles)
     afg = next(r for r in summary if r["iso3"] == "AFG")
     assert afg["community_stabilization_transition"] == "critical"
-    assert afg["phase"] == "before" and "man_made" in afg["crisis_type"]
+    assert afg["phase"] == ["before"] and "man_made" in afg["crisis_type"]
     assert list(summary[0])[:2] == ["iso3", "country"]
     assert "inform_risk_class" in afg
 
@@ -88,7 +88,7 @@ def test_csv_outputs(tmp_path, tables):
     written = write_outputs(out, long_rows, summary, errors, PROVENANCE)
     assert set(written) == set(output_paths(out).values())
     assert {p.name for p in tmp_path.iterdir()} == {"out.csv", "out.summary.csv", "out.errors.csv",
-                                                    "out.provenance.json"}
+                                                    "out.errors_summary.csv", "out.provenance.json"}
     assert json.loads((tmp_path / "out.provenance.json").read_text()) == PROVENANCE
     with open(out, encoding="utf-8", newline="") as fh:
         back = list(csv.DictReader(fh))
@@ -106,7 +106,7 @@ def test_xlsx_round_trip(tmp_path, tables):
     out = tmp_path / "out.xlsx"
     write_outputs(out, long_rows, summary, errors, PROVENANCE)
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames == ["long", "summary", "errors", "provenance"]
+    assert wb.sheetnames == ["long", "summary", "errors", "errors_summary", "provenance"]
     assert [c.value for c in wb["provenance"][2]] == ["schema_version", "1"]
     for name, rows in (("long", long_rows), ("summary", summary), ("errors", errors)):
         ws = wb[name]
@@ -115,8 +115,8 @@ def test_xlsx_round_trip(tmp_path, tables):
         assert len(back) == len(rows)
         for orig, got in zip(rows, back):
             for k, v in orig.items():
-                want = outputs._flat(v)
-                assert (got[k] if got[k] is not None else "") == want, (name, k)
+                want = outputs._xlsx_value(v)
+                assert got[k] == (None if want == "" else want), (name, k)
 
 
 def test_xlsx_text_never_becomes_formula(tmp_path):
@@ -132,7 +132,7 @@ def test_json_output(tmp_path, tables):
     out = tmp_path / "out.json"
     write_outputs(out, long_rows, summary, errors, PROVENANCE)
     obj = json.loads(out.read_text(encoding="utf-8"))
-    assert set(obj) == {"schema_version", "provenance", "long", "summary", "errors"}
+    assert set(obj) == {"schema_version", "provenance", "long", "summary", "errors", "errors_summary"}
     assert obj["provenance"] == PROVENANCE
     assert len(obj["long"]) == len(long_rows)
     afg = next(r for r in obj["long"] if r["iso3"] == "AFG" and r["sector"])
@@ -173,7 +173,7 @@ def test_xlsx_failure_mid_write_leaves_nothing(tmp_path, tables, monkeypatch):
     long_rows, summary, errors = tables
     out = tmp_path / "out.xlsx"
 
-    def broken(fh, tables_, provenance_):
+    def broken(fh, *args):
         fh.write(b"PK\x03\x04 half a workbook")
         raise Boom("disk full")
     monkeypatch.setattr(outputs, "_xlsx_write", broken)
@@ -217,7 +217,7 @@ def test_json_columns_computed_once_per_table(tmp_path, monkeypatch):
     monkeypatch.setattr(outputs, "_columns", counted)
     rows = [{"iso3": f"C{i:02d}", "country": str(i), "extra": i} for i in range(50)]
     write_outputs(tmp_path / "out.json", rows, rows, [], PROVENANCE)
-    assert len(calls) <= 3                       # one per table at most (long, summary, errors)
+    assert len(calls) <= 4                       # one per table at most (long, summary, errors, errors_summary)
     obj = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
     assert len(obj["long"]) == 50 and obj["summary"][7] == {"iso3": "C07", "country": "7", "extra": 7}
     assert list(obj["long"][0])[:2] == ["iso3", "country"] and "extra" in obj["long"][0]
@@ -235,7 +235,8 @@ def umask_022():
 def test_csv_outputs_follow_the_umask(tmp_path, tables, umask_022):
     long_rows, summary, errors = tables
     written = write_outputs(tmp_path / "out.csv", long_rows, summary, errors, PROVENANCE)
-    assert sorted(p.name for p in written) == ["out.csv", "out.errors.csv", "out.provenance.json", "out.summary.csv"]
+    assert sorted(p.name for p in written) == ["out.csv", "out.errors.csv", "out.errors_summary.csv",
+                                               "out.provenance.json", "out.summary.csv"]
     assert {p.name: p.stat().st_mode & 0o777 for p in written} == {p.name: 0o644 for p in written}
 
 
