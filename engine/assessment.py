@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any as AnyValue, Mapping, Sequence
 
@@ -45,15 +46,28 @@ def justification(ruleset: Ruleset, rule: Rule, derivation: Derivation) -> Justi
 def rule_source(ruleset: Ruleset, rule: Rule) -> Source:
     """Where the rule is written, relative to the folder holding the ruleset (so the same
     ruleset gives the same output on every machine): an inherited rule names its 2012 file."""
-    return Source(Path(os.path.relpath(rule.source_file, ruleset.directory.parent)).as_posix(), rule.line)
+    return Source(_relative(rule.source_file, str(ruleset.directory.parent)), rule.line)
+
+
+@lru_cache(maxsize=4096)
+def _relative(source_file: str, root: str) -> str:
+    # Once per rule file: a batch asks for it in every justification of every country.
+    return Path(os.path.relpath(source_file, root)).as_posix()
 
 
 def _sort_justifications(ruleset: Ruleset, entries: list[Justification]) -> tuple[Justification, ...]:
     return tuple(sorted(entries, key=lambda j: (ruleset.level_rank(j.level) if j.level else 0, j.rule)))
 
 
+# ruleset sha256 -> sector -> its linkages, built once: every recommendation carries them.
+_LINKAGES: dict[str, dict[str, tuple[Linkage, ...]]] = {}
+
+
 def _linkages(ruleset: Ruleset, sector: str) -> tuple[Linkage, ...]:
-    return tuple(Linkage.from_dict(link) for link in ruleset.sector_linkages[sector])
+    if ruleset.sha256 not in _LINKAGES:
+        _LINKAGES[ruleset.sha256] = {slug: tuple(Linkage.from_dict(link) for link in links)
+                                     for slug, links in ruleset.sector_linkages.items()}
+    return _LINKAGES[ruleset.sha256][sector]
 
 
 def build_conclusions(ruleset: Ruleset, derivation: Derivation) -> Conclusions:
