@@ -13,10 +13,38 @@ from .engine.errors import McofError
 FORMATS = ["table", "json", "markdown"]
 
 
+# An output file's extension picks the format unless --format says otherwise.
+FORMAT_OF_EXTENSION = {".json": "json", ".md": "markdown", ".markdown": "markdown", ".html": "html",
+                       ".htm": "html", ".txt": "table"}
+
+
+def format_from_output(ctx: click.Context) -> None:
+    """`-o report.html` writes HTML; `--format json -o report.html` is refused, not obeyed.
+    Run once every parameter is parsed (click parses them in command-line order)."""
+    output, fmt = ctx.params.get("output"), ctx.params.get("fmt")
+    implied = FORMAT_OF_EXTENSION.get(Path(output).suffix.lower()) if output and fmt else None
+    if implied is None or implied == fmt:
+        return
+    allowed = next(p.type.choices for p in ctx.command.params if p.name == "fmt")
+    if ctx.get_parameter_source("fmt") is click.core.ParameterSource.COMMANDLINE:
+        raise click.UsageError(f"--format {fmt} contradicts --output {output} ({implied}): "
+                               "drop one, or give the file a matching extension", ctx)
+    if implied not in allowed:
+        raise click.UsageError(f"--output {output}: this command writes {', '.join(allowed)}, not {implied}; "
+                               "choose another extension or give --format", ctx)
+    ctx.params["fmt"] = implied
+
+
+class McofCommand(click.Command):
+    def invoke(self, ctx: click.Context):
+        format_from_output(ctx)
+        return super().invoke(ctx)
+
+
 class McofGroup(click.Group):
     """Turns every mcof error into one `Error:` line and a non-zero exit, never a traceback."""
 
-    command_class = None  # set below: every command is an McofCommand (format from --output)
+    command_class = McofCommand  # every command picks its format from --output's extension
     group_class = type  # subgroups are McofGroups too
 
     def invoke(self, ctx):
@@ -46,35 +74,6 @@ def format_option(formats=FORMATS, default="table"):
                         help="Output format.")
 
 
-# An output file's extension picks the format unless --format says otherwise.
-FORMAT_OF_EXTENSION = {".json": "json", ".md": "markdown", ".markdown": "markdown", ".html": "html",
-                       ".htm": "html", ".txt": "table"}
-
-
-def format_from_output(ctx: click.Context) -> None:
-    """`-o report.html` writes HTML; `--format json -o report.html` is refused, not obeyed.
-    Run once every parameter is parsed (click parses them in command-line order)."""
-    output, fmt = ctx.params.get("output"), ctx.params.get("fmt")
-    implied = FORMAT_OF_EXTENSION.get(Path(output).suffix.lower()) if output and fmt else None
-    if implied is None or implied == fmt:
-        return
-    allowed = next(p.type.choices for p in ctx.command.params if p.name == "fmt")
-    if ctx.get_parameter_source("fmt") is click.core.ParameterSource.COMMANDLINE:
-        raise click.UsageError(f"--format {fmt} contradicts --output {output} ({implied}): "
-                               "drop one, or give the file a matching extension", ctx)
-    if implied not in allowed:
-        raise click.UsageError(f"--output {output}: this command writes {', '.join(allowed)}, not {implied}; "
-                               "choose another extension or give --format", ctx)
-    ctx.params["fmt"] = implied
-
-
-class McofCommand(click.Command):
-    def invoke(self, ctx: click.Context):
-        format_from_output(ctx)
-        return super().invoke(ctx)
-
-
-McofGroup.command_class = McofCommand
 
 
 output_option = click.option(
