@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from pathlib import Path
 from typing import Any as AnyValue, Mapping, Sequence
 
@@ -43,16 +42,18 @@ def justification(ruleset: Ruleset, rule: Rule, derivation: Derivation) -> Justi
         origin=rule.origin or None)
 
 
+# (ruleset sha256, rule id) -> where the rule is written: a batch asks in every justification.
+_SOURCES: dict[tuple[str, str], Source] = {}
+
+
 def rule_source(ruleset: Ruleset, rule: Rule) -> Source:
     """Where the rule is written, relative to the folder holding the ruleset (so the same
     ruleset gives the same output on every machine): an inherited rule names its 2012 file."""
-    return Source(_relative(rule.source_file, str(ruleset.directory.parent)), rule.line)
-
-
-@lru_cache(maxsize=4096)
-def _relative(source_file: str, root: str) -> str:
-    # Once per rule file: a batch asks for it in every justification of every country.
-    return Path(os.path.relpath(source_file, root)).as_posix()
+    key = (ruleset.sha256, rule.id)
+    if key not in _SOURCES:
+        relative = Path(os.path.relpath(rule.source_file, ruleset.directory.parent)).as_posix()
+        _SOURCES[key] = Source(relative, rule.line)
+    return _SOURCES[key]
 
 
 def _sort_justifications(ruleset: Ruleset, entries: list[Justification]) -> tuple[Justification, ...]:

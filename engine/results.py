@@ -44,6 +44,11 @@ UNSET: Any = _Unset()
 
 def _plain(value: Any) -> Any:
     """A model value as JSON-shaped data (dataclasses, tuples and mappings, recursively)."""
+    kind = type(value)
+    if kind in (str, int, float, bool) or value is None:  # most values: no ABC checks on the hot path
+        return value
+    if kind is dict:
+        return {k: _plain(v) for k, v in value.items()}
     if hasattr(value, "to_dict"):
         return value.to_dict()
     if isinstance(value, (list, tuple)):
