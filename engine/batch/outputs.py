@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import BinaryIO, Callable, Iterable, Iterator
 
 from ..outputfile import OutputWriteError, commit, discard, stage
+from ..palette import LEVEL_COLOURS
 from .errors import OutputError
 from .tables import ERROR_COLUMNS, ERROR_SUMMARY_COLUMNS, LONG_COLUMNS, build_error_summary
 
@@ -23,8 +24,8 @@ FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".json": "json"}
 SHEETS = ("long", "summary", "errors", "errors_summary")
 
 # XLSX: a level cell's fill and font colour (docs/batch.md, "Outputs").
-LEVEL_STYLE = {"critical": ("8E1B1B", "FFFFFF"), "important": ("E8804F", "000000"),
-               "recommended": ("FBE3C6", "000000")}
+LEVEL_STYLE = {level: (fill.lstrip("#").upper(), ink.lstrip("#").upper())
+               for level, (fill, ink) in LEVEL_COLOURS.items()}
 HEADER_FILL = "D9E1F2"
 
 # HXL hashtags (https://hxlstandard.org) of the columns, per table; a column not listed

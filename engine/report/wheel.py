@@ -10,9 +10,11 @@ from __future__ import annotations
 import math
 from html import escape
 
+from ..palette import LEVEL_COLOURS
 
-LEVEL_FILL = {"critical": "#8e1b1b", "important": "#e8804f", "recommended": "#fbe3c6"}
-LEVEL_INK = {"critical": "#ffffff", "important": "#111111", "recommended": "#111111"}
+
+LEVEL_FILL = {level: fill for level, (fill, _) in LEVEL_COLOURS.items()}
+LEVEL_INK = {level: ink for level, (_, ink) in LEVEL_COLOURS.items()}
 SIZE = 840
 CENTRE = SIZE / 2
 RING_INNER, RING_WIDTH = 70.0, 62.0          # before: 70-132, during: 132-194, after: 194-256
