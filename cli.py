@@ -677,23 +677,31 @@ def progress_reporter():
 @click.option("--encoding", default=None, help="Encoding of CSV inputs (default: detected).")
 @click.option("--explain", "explain_iso3", multiple=True, metavar="COUNTRY",
               help="Also print this country's explanation, from its indicator values to its sectors "
-                   "(ISO3, ISO2 or name).")
+                   "(ISO3, ISO2 or name; with --id-column, the unit's id).")
 @click.option("--hxl", is_flag=True,
               help="Add a row of HXL hashtags (#country+code, ...) under each CSV header, for HDX (docs/batch.md).")
-def batch(inputs, mapping_name, ruleset, output, report_path, thresholds, encoding, explain_iso3, hxl):
-    """Assess every country of one or more indicator tables (CSV, Excel, HXL-tagged CSV).
+@click.option("--id-column", default=None, metavar="COLUMN",
+              help="Key the rows by this column (header or HXL tag) instead of ISO3 codes: units that are not "
+                   "countries (admin codes, P-codes, any unique key), taken as written; every input needs it.")
+@click.option("--name-column", default=None, metavar="COLUMN",
+              help="The column naming each row's unit (optional with --id-column), instead of the mapping's.")
+def batch(inputs, mapping_name, ruleset, output, report_path, thresholds, encoding, explain_iso3, hxl,
+          id_column, name_column):
+    """Assess every country (or other unit) of one or more indicator tables (CSV, Excel, HXL-tagged CSV).
 
-    Several INPUTS are joined on the ISO3 code. Bad rows are reported with file, row,
-    column, value and reason (in the errors table) while every good row is processed; the
-    exit status is 1 when any row failed.
+    Several INPUTS are joined on the ISO3 code, or on the --id-column. Bad rows are reported
+    with file, row, column, value and reason (in the errors table) while every good row is
+    processed; the exit status is 1 when any row failed.
 
     \b
     Example (INFORM 2020 and UN DESA migrant stock, see docs/batch.md):
       mcof batch inform_risk_2020_v040.csv migrant_stock_share_undesa2024.csv --mapping inform --ruleset 2012 --output out.csv
+      mcof batch admin1.csv --id-column admin1Pcode --name-column admin1Name --output out.csv
     """
     from .engine.batch.countries import country_argument
     from .engine.batch.pipeline import run_batch
-    explain_iso3 = [country_argument(c, "--explain") for c in explain_iso3]  # checked before the batch runs
+    if not id_column:  # checked before the batch runs; an id is taken as written
+        explain_iso3 = [country_argument(c, "--explain") for c in explain_iso3]
     if hxl and Path(output).suffix.lower() != ".csv":
         raise click.UsageError("--hxl adds a hashtag row to CSV outputs: give --output FILE.csv")
     if Path(output).suffix.lower() in (".html", ".htm"):
@@ -701,7 +709,8 @@ def batch(inputs, mapping_name, ruleset, output, report_path, thresholds, encodi
     bar, report_progress = progress_reporter()
     with bar or contextlib.nullcontext():
         report = run_batch(inputs, mapping_name, ruleset, output, overrides=parse_overrides(thresholds),
-                           encoding=encoding, progress=report_progress, hxl=hxl)
+                           encoding=encoding, progress=report_progress, hxl=hxl, id_column=id_column,
+                           name_column=name_column)
     if report_path:
         from .engine.outputfile import write_file
         from .engine.report.batch_html import render_batch_report

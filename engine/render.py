@@ -339,7 +339,8 @@ def sweep_text(result: dict, sectors: dict[str, str], *, markdown: bool = False)
 
 
 def batch_summary(report) -> str:
-    """Countries per sector and level, and what was left out and why."""
+    """The release of each input its columns show, units (countries) per sector and level,
+    and what was left out and why."""
     counts = report.counts()
     levels = report.ruleset.levels
     rows = []
@@ -354,13 +355,14 @@ def batch_summary(report) -> str:
     severities: dict[str, int] = {}
     for row in report.error_rows:
         severities[row["severity"]] = severities.get(row["severity"], 0) + 1
-    lines = [f"{len(report.profiles)} countries: {assessed} assessed"
-             + "".join(f", {count} not assessed ({reason})" for reason, count in sorted(reasons.items()))
-             + f"; input rows: {len(report.failed_rows)} failed, "
-             + ", ".join(f"{count} {severity}" for severity, count in sorted(severities.items()) if severity != "error")
-             + " (see the errors table)"]
+    lines = [f"{f.path}: {f.vintage.title} (release recognised by its columns)" for f in report.files if f.vintage]
+    rows_set_aside = [f"{len(report.failed_rows)} failed"] + \
+        [f"{count} {severity}" for severity, count in sorted(severities.items()) if severity != "error"]
+    lines += [f"{len(report.profiles)} {report.units.plural}: {assessed} assessed"
+              + "".join(f", {count} not assessed ({reason})" for reason, count in sorted(reasons.items()))
+              + f"; input rows: {', '.join(rows_set_aside)} (see the errors table)"]
     table = records_table(rows, ["sector"] + levels,
-                          title="Countries per sector, at their highest level in any phase")
+                          title=f"{report.units.plural.capitalize()} per sector, at their highest level in any phase")
     footer = f"ruleset {report.ruleset.id} sha256:{report.ruleset.sha256}"
     return "\n".join(lines) + "\n" + table + footer
 
@@ -369,7 +371,7 @@ def country_explanation(report, iso3: str) -> str:
     for profile, assessment in zip(report.profiles, report.assessments):
         if profile.iso3 != iso3:
             continue
-        out = [f"{profile.name} ({iso3})", "  from the indicators:"]
+        out = [f"{profile.name} ({iso3})" if profile.name else iso3, "  from the indicators:"]
         out += [f"    {e.text}" for e in profile.evidence if e.kind != "context" and e.status != "false"]
         if profile.unknown:
             out.append("  unknown: " + ", ".join(profile.unknown))
@@ -381,8 +383,10 @@ def country_explanation(report, iso3: str) -> str:
             out.append(f"    none: {report.not_assessed[iso3]}")
         return "\n".join(out) + "\n"
     from .errors import McofError
-    raise McofError(f"country {iso3} is not in the batch", where="--explain",
-                    hint="use the ISO3 code of a country in the inputs")
+    countries = report.units.kind == "iso3"
+    raise McofError(f"{report.units.noun} {iso3} is not in the batch", where="--explain",
+                    hint="use the ISO3 code of a country in the inputs" if countries
+                    else f"use the id of a unit in the inputs, e.g. {', '.join(p.iso3 for p in report.profiles[:3])}")
 
 
 def threshold_sweep_text(result: dict, *, markdown: bool = False) -> str:

@@ -240,11 +240,20 @@ INDICATOR = {
     "dependentRequired": {"blank": ["blank_why"]},
     "x-messages": {"dependentRequired": "say why a blank cell has a meaning ('blank_why:')"},
 }
+# A release of an input recognised by its columns (docs/batch.md, "Vintages").
+VINTAGE = strict(["title"], {
+    "has": {"type": "array", "items": TEXT}, "lacks": {"type": "array", "items": TEXT},
+    "absent": {"type": "array", "items": TEXT, "x-message": "absent lists the indicators this release lacks"},
+    "columns": {"type": "object", "additionalProperties": {
+        "anyOf": [COLUMN, strict(["max_of"], {"why": {"type": "string"}},
+                                 max_of={"type": "array", "minItems": 2, "items": COLUMN})],
+        "x-message": "a vintage's column is a column (name, HXL tag, alternatives) or {max_of: [columns]}"}},
+    "why": {"type": "string"}})
 INPUT = strict(["indicators"], {
     "title": {"type": "string"}, "source": {"type": "string"},
     "shape": {"enum": ["wide", "long"], "x-unknown": "shape"},
     "primary": {"type": "boolean"}, "required": {"type": "boolean"},
-    "iso3": COLUMN, "name": COLUMN, "year": COLUMN,
+    "iso3": COLUMN, "name": COLUMN, "year": COLUMN, "id": COLUMN, "vintages": named(VINTAGE),
     "take": {"const": "latest_with_value", "x-message": "only 'latest_with_value' is supported"},
     "skip": {"type": ["object", "null"], "additionalProperties": False,
              "properties": {"empty_iso3": {"type": "boolean"}, "iso3_prefixes": TEXTS, "reason": {"type": "string"}}}},

@@ -80,10 +80,13 @@ def _verify_batch(record: dict, ruleset_path: str | None) -> dict:
     if missing:
         raise McofError(f"the batch's input tables are gone: {', '.join(missing)}",
                         hint="verify where the inputs are, or restore them")
+    units = recorded["parameters"].get("unit") or {}   # absent from batches written before units had a name
+    key = units.get("key", "iso3")
     again = run_batch([i["file"] for i in recorded["inputs"]], recorded["parameters"]["mapping"]["file"],
-                      ruleset.directory, None, overrides=overrides)
+                      ruleset.directory, None, overrides=overrides, id_column=units.get("id_column"),
+                      name_column=units.get("name_column"))
     def rows(long_rows):
-        return {(r["iso3"], r["sector"], r["phase"]): {"level": r["level"] or None, "rules": sorted(_rule_list(r["rules"]))}
+        return {(r[key], r["sector"], r["phase"]): {"level": r["level"] or None, "rules": sorted(_rule_list(r["rules"]))}
                 for r in long_rows if r.get("sector")}
     differences = _differences(rows(record["long"]), rows(again.long_rows))
     return _report("batch", ruleset, recorded["ruleset"], record, differences)

@@ -12,14 +12,14 @@ Every error is a :class:`BatchError` (``MappingError``, ``InputError``, ``Output
 """
 from .errors import BatchError, InputError, MappingError, OutputError, RowError
 from .inputs import Cell, InputFile, InputTable, read_inputs
-from .mapping import Mapping, Threshold, builtin_mappings, load_mapping
+from .mapping import COUNTRIES, ID_UNITS, Mapping, Threshold, Units, Vintage, builtin_mappings, load_mapping
 from .outputs import output_paths, write_outputs
 from .profiles import CountryProfile, Evidence, build_profiles
 from .tables import build_error_rows, build_tables
 
 __all__ = [
     "BatchError", "MappingError", "InputError", "OutputError", "RowError",
-    "Mapping", "Threshold", "load_mapping", "builtin_mappings",
+    "Mapping", "Threshold", "Vintage", "Units", "COUNTRIES", "ID_UNITS", "load_mapping", "builtin_mappings",
     "read_inputs", "InputTable", "InputFile", "Cell",
     "build_profiles", "CountryProfile", "Evidence",
     "build_tables", "build_error_rows",

@@ -52,6 +52,48 @@ class Indicator:
     blank_why: str = ""
     meaning: str = ""
     optional: bool = False
+    # Read as the highest of these columns (a release that splits the indicator in parts,
+    # e.g. INFORM's flood into river and coastal flood); empty: read from ``column``.
+    max_of: tuple[ColumnSpec, ...] = ()
+
+
+@dataclass
+class Vintage:
+    """One release of an input, recognised by its columns: the columns it has and lacks, the
+    indicators it does not publish (unknown for every row) and the columns it renames."""
+    id: str
+    title: str
+    has: tuple[str, ...] = ()
+    lacks: tuple[str, ...] = ()
+    absent: tuple[str, ...] = ()
+    columns: dict[str, ColumnSpec | tuple[ColumnSpec, ...]] = field(default_factory=dict)  # tuple: max_of
+    why: str = ""
+
+    @property
+    def signature(self) -> str:
+        """How it was recognised, e.g. "has Epidemic; lacks RISK CLASS"."""
+        parts = []
+        if self.has:
+            parts.append("has " + ", ".join(self.has))
+        if self.lacks:
+            parts.append("lacks " + ", ".join(self.lacks))
+        return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class Units:
+    """What a batch's rows are, and what the outputs call their key and name columns:
+    countries by ISO3 code (validated and named with pycountry), or any other units by an id
+    column taken as written (admin codes, P-codes, any unique key)."""
+    kind: str         # iso3 | id
+    key: str          # the key column of the output tables
+    name: str         # the name column of the output tables
+    noun: str         # in messages: country | unit
+    plural: str
+
+
+COUNTRIES = Units("iso3", "iso3", "country", "country", "countries")
+ID_UNITS = Units("id", "unit_id", "unit_name", "unit", "units")
 
 
 @dataclass
@@ -70,6 +112,13 @@ class InputSpec:
     skip_iso3_prefixes: tuple[str, ...]
     skip_reason: str
     indicators: dict[str, Indicator]
+    id_column: ColumnSpec | None = None   # the unit's key when the units are not countries
+    vintages: dict[str, Vintage] = field(default_factory=dict)   # checked in order
+
+    @property
+    def key(self) -> ColumnSpec | None:
+        """The column that keys a row: its id, else its ISO3 code."""
+        return self.id_column or self.iso3
 
 
 @dataclass
@@ -154,11 +203,36 @@ class Mapping:
     def primary(self) -> InputSpec:
         return next(s for s in self.inputs.values() if s.primary)
 
+    @property
+    def units(self) -> Units:
+        return ID_UNITS if any(s.id_column for s in self.inputs.values()) else COUNTRIES
+
+    def facts_reading(self, indicator: str) -> list[str]:
+        """The facts whose conditions read ``indicator``, directly or through a fact that
+        does (a list fact with its members, e.g. "crisis_type (health)"), in mapping order."""
+        out, reached = [], set()
+        for spec in self.facts.values():
+            if spec.when is not None and _reads(spec.when, indicator, reached):
+                out.append(spec.name)
+                reached.add(spec.name)
+            members = [m for m, cond in spec.members.items() if _reads(cond, indicator, reached)]
+            if members:
+                out.append(f"{spec.name} ({', '.join(members)})")
+                reached.add(spec.name)
+        return out
+
     def overrides(self) -> dict:
         """The overrides in force, name -> (value, default)."""
         out = {n: (t.value, t.default) for n, t in self.thresholds.items() if t.overridden}
         out.update({n: (p.value, p.default) for n, p in self.parameters.items() if p.overridden})
         return out
+
+
+def _reads(cond: dict, indicator: str, facts: set[str]) -> bool:
+    """Whether a parsed condition reads the indicator, or one of ``facts``."""
+    if "any" in cond or "all" in cond:
+        return any(_reads(c, indicator, facts) for c in cond.get("any", cond.get("all")))
+    return cond.get("indicator") == indicator or cond.get("fact") in facts
 
 
 def fmt(v: Any) -> str:
@@ -188,12 +262,14 @@ def builtin_mappings() -> list[str]:
     return sorted(p.stem for p in BUILTIN_DIR.glob("*.yaml"))
 
 
-def load_mapping(name_or_path: str | Path, overrides: dict | None = None) -> Mapping:
+def load_mapping(name_or_path: str | Path, overrides: dict | None = None, *,
+                 id_column: str | None = None, name_column: str | None = None) -> Mapping:
     """Load a built-in mapping by name (``inform``) or a mapping file by path.
 
     ``overrides`` maps threshold or parameter names declared in the mapping to new values,
     e.g. ``{"drought": 6.0, "phase": ["before", "during"]}``.  Unknown names raise
-    :class:`MappingError` with a did-you-mean.
+    :class:`MappingError` with a did-you-mean.  ``id_column`` and ``name_column`` key every
+    input by that column instead (:func:`with_unit_columns`).
     """
     text_path = str(name_or_path)
     p = Path(text_path)
@@ -228,7 +304,22 @@ def load_mapping(name_or_path: str | Path, overrides: dict | None = None) -> Map
     mapping = parse_mapping(raw, str(path))
     if overrides:
         mapping = apply_overrides(mapping, overrides)
+    if id_column or name_column:
+        mapping = with_unit_columns(mapping, id_column, name_column)
     return mapping
+
+
+def with_unit_columns(mapping: Mapping, id_column: str | None, name_column: str | None = None) -> Mapping:
+    """A copy of ``mapping`` whose inputs are keyed by ``id_column`` (a header name or an HXL
+    tag; units that are not countries, taken as written: no ISO3 check, no name lookup) and
+    named by ``name_column``, each in place of what the mapping declares."""
+    m = copy.deepcopy(mapping)
+    for spec in m.inputs.values():
+        if id_column:
+            spec.id_column, spec.iso3 = _column(id_column.strip()), None
+        if name_column:
+            spec.name = _column(name_column.strip())
+    return m
 
 
 def _plain(obj):
@@ -327,6 +418,11 @@ def _inputs(ctx: _Ctx, nodes: dict) -> dict[str, InputSpec]:
     seen: set[str] = set()
     for iid, spec in nodes.items():
         inputs[str(iid)] = _input(ctx, str(iid), spec, seen)
+    by_id = [iid for iid, s in inputs.items() if s.id_column]
+    if by_id and len(by_id) < len(inputs):
+        other = next(iid for iid, s in inputs.items() if not s.id_column)
+        ctx.fail(f"inputs.{other}", f"input {by_id[0]!r} is keyed by an 'id' column, {other!r} is not",
+                 "the inputs are joined on their key: give every input an 'id' column, or none")
     primaries = [s for s in inputs.values() if s.primary]
     if len(primaries) > 1:
         ctx.fail("inputs", "only one input may be 'primary: true' (it sets the list of countries)")
@@ -341,8 +437,11 @@ def _input(ctx: _Ctx, iid: str, spec: dict, seen: set[str]) -> InputSpec:
     """One input table; `seen` holds the indicator names of the inputs before it."""
     f = f"inputs.{iid}"
     shape = spec.get("shape", "wide")
-    if "iso3" not in spec and "name" not in spec:
-        ctx.fail(f, "an input needs an 'iso3' column, a 'name' column, or both")
+    if "id" in spec and "iso3" in spec:
+        ctx.fail(f + ".id", "an input is keyed by an 'id' column or by an 'iso3' column, not both",
+                 "'id' is for units that are not countries (admin codes, P-codes); 'iso3' for countries")
+    if "iso3" not in spec and "name" not in spec and "id" not in spec:
+        ctx.fail(f, "an input needs an 'iso3' column or a 'name' column (countries), or an 'id' column")
     year = _column(spec["year"]) if "year" in spec else None
     if shape == "long" and year is None:
         ctx.fail(f + ".year", "a long-format input needs a 'year' column")
@@ -359,7 +458,28 @@ def _input(ctx: _Ctx, iid: str, spec: dict, seen: set[str]) -> InputSpec:
         _column(spec["iso3"]) if "iso3" in spec else None, _column(spec["name"]) if "name" in spec else None,
         year, spec.get("take", "latest_with_value"), bool(skip.get("empty_iso3", False)),
         tuple(skip.get("iso3_prefixes") or ()), str(skip.get("reason", "not a country (aggregate or non-ISO entity)")),
-        indicators)
+        indicators, _column(spec["id"]) if "id" in spec else None,
+        {str(vid): _vintage(ctx, f"{f}.vintages.{vid}", str(vid), v, indicators)
+         for vid, v in (spec.get("vintages") or {}).items()})
+
+
+def _vintage(ctx: _Ctx, f: str, vid: str, node: dict, indicators: dict[str, Indicator]) -> Vintage:
+    """A release of an input; what it names must be indicators of that input."""
+    for i, name in enumerate(node.get("absent") or []):
+        if name not in indicators:
+            ctx.fail(f"{f}.absent[{i}]", f"unknown indicator {name!r}", suggestion_hint(str(name), indicators, "indicators"))
+    columns: dict[str, ColumnSpec | tuple[ColumnSpec, ...]] = {}
+    for name, col in (node.get("columns") or {}).items():
+        if name not in indicators:
+            ctx.fail(f"{f}.columns.{name}", f"unknown indicator {name!r}", suggestion_hint(str(name), indicators, "indicators"))
+        if indicators[name].type != "number" and isinstance(col, dict) and "max_of" in col:
+            ctx.fail(f"{f}.columns.{name}.max_of", f"max_of needs a number indicator; {name!r} is {indicators[name].type}")
+        columns[str(name)] = tuple(_column(c) for c in col["max_of"]) if isinstance(col, dict) and "max_of" in col \
+            else _column(col)
+    if not node.get("has") and not node.get("lacks"):
+        ctx.fail(f, "a vintage is recognised by its columns: give 'has:', 'lacks:' or both")
+    return Vintage(vid, str(node["title"]), tuple(map(str, node.get("has") or ())), tuple(map(str, node.get("lacks") or ())),
+                   tuple(map(str, node.get("absent") or ())), columns, str(node.get("why", "")).strip())
 
 
 def _indicator(ctx: _Ctx, iid: str, name: str, ind: dict) -> Indicator:

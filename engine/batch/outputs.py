@@ -18,7 +18,8 @@ from typing import BinaryIO, Callable, Iterable, Iterator
 from ..outputfile import OutputWriteError, commit, discard, stage
 from ..palette import LEVEL_COLOURS
 from .errors import OutputError
-from .tables import ERROR_COLUMNS, ERROR_SUMMARY_COLUMNS, LONG_COLUMNS, build_error_summary
+from .mapping import COUNTRIES, ID_UNITS, Units
+from .tables import ERROR_COLUMNS, ERROR_SUMMARY_COLUMNS, LONG_COLUMNS, build_error_summary, keyed
 
 FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".json": "json"}
 SHEETS = ("long", "summary", "errors", "errors_summary")
@@ -31,7 +32,7 @@ HEADER_FILL = "D9E1F2"
 # HXL hashtags (https://hxlstandard.org) of the columns, per table; a column not listed
 # gets an empty tag, except the summary's facts, context values and sectors (hxl_tags).
 HXL_TAGS = {
-    "iso3": "#country+code", "country": "#country+name",
+    "iso3": "#country+code", "country": "#country+name", "unit_id": "#loc+code", "unit_name": "#loc+name",
     "sector_number": "#sector+num", "sector": "#sector+code", "sector_name": "#sector+name",
     "phase": "#status+phase", "level": "#severity+level",
     "rules": "#meta+rules", "citations": "#meta+citations", "facts": "#meta+facts",
@@ -41,9 +42,12 @@ HXL_TAGS = {
 HXL_ERROR_TAGS = {
     "file": "#meta+file", "row": "#meta+row", "column": "#meta+column", "value": "#meta+value",
     "reason": "#description+reason", "severity": "#status+severity", "iso3": "#country+code",
+    "unit_id": "#loc+code",
     "count": "#meta+count+num", "first_row": "#meta+row+first", "values": "#meta+value+list",
 }
-HXL_ERROR_SUMMARY_TAGS = {**HXL_ERROR_TAGS, "iso3": "#country+code+list"}
+HXL_ERROR_SUMMARY_TAGS = {**HXL_ERROR_TAGS, "iso3": "#country+code+list", "unit_id": "#loc+code+list"}
+# The columns the workbook freezes beside the header (the unit's key and name).
+FROZEN = ([COUNTRIES.key, COUNTRIES.name], [ID_UNITS.key, ID_UNITS.name])
 
 
 def output_paths(path: str | Path) -> dict[str, Path]:
@@ -223,7 +227,7 @@ def _xlsx_write(fh, tables: dict[str, tuple[list[dict], list[str] | None]], prov
     for name, (rows, preferred) in tables.items():
         cols = _columns(rows, preferred)
         level_columns = {"level"} if name == "long" else sectors if name == "summary" else set()
-        freeze = "C2" if name in ("long", "summary") and cols[:2] == ["iso3", "country"] else "A2"
+        freeze = "C2" if name in ("long", "summary") and cols[:2] in FROZEN else "A2"
         sheet(name, cols, [[clean(r.get(c)) for c in cols] for r in rows], level_columns, freeze)
     # what produced the workbook, one key per row
     sheet("provenance", ["key", "value"],
@@ -255,7 +259,8 @@ def _staged_files(p: Path, fmt: str, tables: dict, provenance: dict, sectors: se
 
 
 def write_outputs(path, long_rows: list[dict], summary_rows: list[dict], error_rows: list[dict],
-                  provenance: dict, *, sectors: Iterable[str] | None = None, hxl: bool = False) -> list[Path]:
+                  provenance: dict, *, sectors: Iterable[str] | None = None, hxl: bool = False,
+                  units: Units = COUNTRIES) -> list[Path]:
     """Write the long table, the summary, the errors table and the errors summary (one row
     per distinct problem, :func:`build_error_summary`); the format follows ``path``'s
     extension: ``.csv`` (``out.csv``, ``out.summary.csv``, ``out.errors.csv``,
@@ -264,7 +269,9 @@ def write_outputs(path, long_rows: list[dict], summary_rows: list[dict], error_r
 
     ``sectors`` (the ruleset's sector slugs) names the summary's sector columns, whose level
     cells XLSX colours and HXL tags ``#severity+level+SLUG``; by default the sectors of the
-    long table.  ``hxl`` adds a row of HXL hashtags under each CSV header (CSV only).  A
+    long table.  ``hxl`` adds a row of HXL hashtags under each CSV header (CSV only).
+    ``units`` names the key and name columns (``iso3``, ``country`` or ``unit_id``,
+    ``unit_name``: docs/batch.md, "Units that are not countries").  A
     ``ruleset`` cell left empty (no country was assessed) is filled from the provenance.
 
     Written by :mod:`engine.outputfile` like every other mcof output: all files are staged
@@ -280,9 +287,9 @@ def write_outputs(path, long_rows: list[dict], summary_rows: list[dict], error_r
     ruleset = ((provenance or {}).get("ruleset") or {}).get("id") or ""
     long_rows, summary_rows = _with_ruleset(long_rows, ruleset), _with_ruleset(summary_rows, ruleset)
     sectors = set(sectors) if sectors is not None else {r["sector"] for r in long_rows if r.get("sector")}
-    tables = {"long": (long_rows, LONG_COLUMNS), "summary": (summary_rows, None),
-              "errors": (error_rows, ERROR_COLUMNS),
-              "errors_summary": (build_error_summary(error_rows), ERROR_SUMMARY_COLUMNS)}
+    tables = {"long": (long_rows, keyed(LONG_COLUMNS, units)), "summary": (summary_rows, None),
+              "errors": (error_rows, keyed(ERROR_COLUMNS, units)),
+              "errors_summary": (build_error_summary(error_rows, units), keyed(ERROR_SUMMARY_COLUMNS, units))}
     staged: list[tuple[Path, Path]] = []
     try:
         for target, write in _staged_files(p, fmt, tables, provenance, sectors, hxl):

@@ -12,7 +12,7 @@ import pandas as pd
 
 from .errors import RowError
 from .inputs import Cell, InputTable, Progress
-from .mapping import COMPARATORS, NEGATED, Mapping, fmt
+from .mapping import COMPARATORS, COUNTRIES, ID_UNITS, NEGATED, Mapping, fmt
 
 
 @dataclass
@@ -32,6 +32,8 @@ class Evidence:
 
 @dataclass
 class CountryProfile:
+    """One unit's profile. ``iso3`` is the unit's key: its ISO3 code, or with units that are
+    not countries its id (the outputs then call it ``unit_id``)."""
     iso3: str
     name: str
     facts: dict                                  # the crisis profile (known facts only)
@@ -176,10 +178,19 @@ def _eval_indicator(cond: dict, cells: dict[str, Cell], mapping: Mapping) -> _Re
 
 # --------------------------------------------------------------------------------- building
 
+def _key_column(frame: pd.DataFrame) -> str:
+    """A frame's key column: ``iso3`` (countries) or ``unit_id`` (units keyed by an id)."""
+    for key in (COUNTRIES.key, ID_UNITS.key):
+        if key in frame.columns:
+            return key
+    raise ValueError(f"the frame needs an {COUNTRIES.key!r} or a {ID_UNITS.key!r} column")
+
+
 def _cells_from_frame(frame: pd.DataFrame, mapping: Mapping) -> dict[str, dict[str, Cell]]:
     out = {}
+    key = _key_column(frame)
     for _, row in frame.iterrows():
-        iso3 = str(row["iso3"])
+        iso3 = str(row[key])
         cells = {}
         for ind in mapping.indicators:
             v = row.get(ind) if ind in row.index else None
@@ -195,7 +206,8 @@ def _cells_from_frame(frame: pd.DataFrame, mapping: Mapping) -> dict[str, dict[s
 
 def build_profiles(table, mapping: Mapping, progress: Progress | None = None) -> list[CountryProfile]:
     """One :class:`CountryProfile` per country of ``table`` (an :class:`InputTable` from
-    :func:`read_inputs`, or a DataFrame with ``iso3``, ``name`` and indicator columns)."""
+    :func:`read_inputs`, or a DataFrame with ``iso3`` (or ``unit_id``), ``name`` and indicator
+    columns)."""
     if isinstance(table, InputTable):
         cells_by = table.cells
         names = table.names
@@ -203,10 +215,10 @@ def build_profiles(table, mapping: Mapping, progress: Progress | None = None) ->
     elif isinstance(table, tuple) and len(table) == 2 and isinstance(table[0], pd.DataFrame):
         frame, errors = table
         cells_by = _cells_from_frame(frame, mapping)
-        names = dict(zip(frame["iso3"].astype(str), frame["name"].astype(str)))
+        names = dict(zip(frame[_key_column(frame)].astype(str), frame["name"].astype(str)))
     elif isinstance(table, pd.DataFrame):
         cells_by = _cells_from_frame(table, mapping)
-        names = dict(zip(table["iso3"].astype(str), table["name"].astype(str)))
+        names = dict(zip(table[_key_column(table)].astype(str), table["name"].astype(str)))
         errors = []
     else:
         raise TypeError("build_profiles needs an InputTable (from read_inputs) or a DataFrame")

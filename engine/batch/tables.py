@@ -11,8 +11,11 @@ from typing import Iterable, Sequence
 from ..assessment import phase_rank
 from ..model import LEVELS
 from .errors import RowError
+from .mapping import COUNTRIES, Units
 from .profiles import CountryProfile
 
+# The columns of a batch of countries; units keyed by an id have unit_id and unit_name in
+# place of iso3 and country (keyed()).
 LONG_COLUMNS = ["iso3", "country", "sector_number", "sector", "sector_name", "phase", "level", "rules",
                 "citations", "facts", "evidence", "unknown_facts", "note", "ruleset"]
 # The summary: iso3, country, phase, the other facts, the context values, one column per
@@ -20,6 +23,13 @@ LONG_COLUMNS = ["iso3", "country", "sector_number", "sector", "sector_name", "ph
 ERROR_COLUMNS = ["file", "row", "column", "value", "reason", "severity", "iso3"]
 ERROR_SUMMARY_COLUMNS = ["severity", "reason", "count", "file", "column", "first_row", "iso3", "values"]
 SEVERITY_ORDER = ("error", "warning", "skipped")
+
+
+def keyed(columns: Sequence[str], units: Units) -> list[str]:
+    """``columns`` (as a batch of countries names them) with the key and name columns of
+    ``units``: ``iso3`` and ``country`` become ``unit_id`` and ``unit_name`` for id units."""
+    rename = {COUNTRIES.key: units.key, COUNTRIES.name: units.name}
+    return [rename.get(c, c) for c in columns]
 
 
 def _rank(level: str | None, levels: Sequence[str]) -> int:
@@ -57,7 +67,7 @@ def _no_recommendation_note(profile: CountryProfile) -> str:
 
 
 def build_tables(results, sectors: Sequence | None = None, levels: Sequence[str] = LEVELS, *,
-                 ruleset: str | None = None):
+                 ruleset: str | None = None, units: Units = COUNTRIES):
     """(long_rows, summary_rows) from a list of (CountryProfile, assessment_dict).
 
     ``assessment_dict`` has the CONTRACT.md JSON shape (``recommendations: [{sector, phase,
@@ -68,7 +78,8 @@ def build_tables(results, sectors: Sequence | None = None, levels: Sequence[str]
     first; every ruleset has the contract's three) picks a sector's summary level when it is
     recommended in several phases: the highest.  ``ruleset`` (its id) fills the ``ruleset``
     column; by default the id the assessments carry (``write_outputs`` fills it from the
-    provenance when no country was assessed).
+    provenance when no country was assessed).  ``units`` names the key and name columns
+    (``iso3`` and ``country``, or ``unit_id`` and ``unit_name``).
     """
     levels = list(levels)
     results = list(results)
@@ -89,9 +100,10 @@ def build_tables(results, sectors: Sequence | None = None, levels: Sequence[str]
         recs.sort(key=lambda r: (sector_order.index(r.get("sector")) if r.get("sector") in sector_order else 999,
                                  phase_rank(r.get("phase"))))
         if not recs:
-            long_rows.append(_no_recommendation_row(profile, ruleset))
-        long_rows.extend(_long_row(profile, rec, info, ruleset) for rec in recs)
-        summary_rows.append(_summary_row(profile, recs, fact_order, context_order, sector_order, levels, ruleset))
+            long_rows.append(_no_recommendation_row(profile, ruleset, units))
+        long_rows.extend(_long_row(profile, rec, info, ruleset, units) for rec in recs)
+        summary_rows.append(_summary_row(profile, recs, fact_order, context_order, sector_order, levels, ruleset,
+                                         units))
     return long_rows, summary_rows
 
 
@@ -107,17 +119,17 @@ def _first_seen(order: list, items: Iterable) -> list:
     return order
 
 
-def _no_recommendation_row(profile: CountryProfile, ruleset: str) -> dict:
-    """The one long row of a country with no recommendation, saying why."""
-    return {"iso3": profile.iso3, "country": profile.name, "sector_number": None, "sector": "",
+def _no_recommendation_row(profile: CountryProfile, ruleset: str, units: Units) -> dict:
+    """The one long row of a unit with no recommendation, saying why."""
+    return {units.key: profile.iso3, units.name: profile.name, "sector_number": None, "sector": "",
             "sector_name": "", "phase": "", "level": "", "rules": [], "citations": [], "facts": {},
             "evidence": _evidence_for(profile, [f for f in profile.facts if f != "phase"]),
             "unknown_facts": list(profile.unknown),
             "note": _no_recommendation_note(profile), "ruleset": ruleset}
 
 
-def _long_row(profile: CountryProfile, rec: dict, info: dict, ruleset: str) -> dict:
-    """One recommendation (sector, phase) of a country, with its rules and evidence."""
+def _long_row(profile: CountryProfile, rec: dict, info: dict, ruleset: str, units: Units) -> dict:
+    """One recommendation (sector, phase) of a unit, with its rules and evidence."""
     justs = rec.get("justifications", []) or []
     used: dict = {}
     behind: dict = {}  # the input facts behind derived ones: the evidence starts there
@@ -128,7 +140,7 @@ def _long_row(profile: CountryProfile, rec: dict, info: dict, ruleset: str) -> d
             behind.setdefault(k, v)
     number, name = info.get(rec.get("sector"), (None, ""))
     return {
-        "iso3": profile.iso3, "country": profile.name, "sector_number": number,
+        units.key: profile.iso3, units.name: profile.name, "sector_number": number,
         "sector": rec.get("sector", ""), "sector_name": name,
         "phase": rec.get("phase", ""), "level": rec.get("level", ""),
         "rules": [j.get("rule", "") for j in justs],
@@ -141,10 +153,10 @@ def _long_row(profile: CountryProfile, rec: dict, info: dict, ruleset: str) -> d
 
 
 def _summary_row(profile: CountryProfile, recs: list[dict], fact_order: list[str], context_order: list[str],
-                 sector_order: list[str], levels: list[str], ruleset: str) -> dict:
-    """A country's wide row: its facts (``unknown`` where unknown), context labels and, per
+                 sector_order: list[str], levels: list[str], ruleset: str, units: Units) -> dict:
+    """A unit's wide row: its facts (``unknown`` where unknown), context labels and, per
     sector, its highest level."""
-    row = {"iso3": profile.iso3, "country": profile.name}
+    row = {units.key: profile.iso3, units.name: profile.name}
     for f in fact_order:
         row[f] = _fact_value(profile.facts[f]) if f in profile.facts else "unknown"
     for c in context_order:
@@ -162,32 +174,35 @@ def _summary_row(profile: CountryProfile, recs: list[dict], fact_order: list[str
     return row
 
 
-def build_error_rows(errors) -> list[dict]:
-    """Rows of the errors table from RowErrors (or an InputTable, or its ``errors``)."""
+def build_error_rows(errors, units: Units = COUNTRIES) -> list[dict]:
+    """Rows of the errors table from RowErrors (or an InputTable, or its ``errors``); the
+    unit's key column is ``iso3``, or ``unit_id`` for id ``units``."""
     errs = getattr(errors, "errors", errors) or []
+    columns = list(zip(keyed(ERROR_COLUMNS, units), ERROR_COLUMNS))
     rows = []
     for e in errs:
         d = e.to_dict() if isinstance(e, RowError) else dict(e)
-        rows.append({k: d.get(k, "") for k in ERROR_COLUMNS})
+        rows.append({out: d.get(out, d.get(field, "")) for out, field in columns})
     return rows
 
 
-def reason_pattern(row: dict) -> str:
+def reason_pattern(row: dict, units: Units = COUNTRIES) -> str:
     """A row's reason with what is particular to the row put back as placeholders: the cell's
-    value where it is quoted or bracketed (``'{value}'``, ``({value})``), its ISO3 code
-    (``{iso3}``), a skipped row's name (``({name})``) and row numbers (``row {row}``), so
-    that the same problem in many rows reads the same."""
+    value where it is quoted or bracketed (``'{value}'``, ``({value})``), its unit's key
+    (``{iso3}``, ``{unit_id}``), a skipped row's name (``({name})``) and row numbers
+    (``row {row}``, ``rows {rows}``), so that the same problem in many rows reads the same."""
     reason = str(row.get("reason") or "")
     value = row.get("value")
     if value not in (None, ""):
         text = str(value)
         for old, new in ((repr(text), "'{value}'"), (f"'{text}'", "'{value}'"), (f"({text})", "({value})")):
             reason = reason.replace(old, new)
-    iso3 = row.get("iso3")
-    if iso3:
-        reason = re.sub(rf"(?<![A-Za-z0-9_]){re.escape(str(iso3))}(?![A-Za-z0-9_])", "{iso3}", reason)
+    key = row.get(units.key)
+    if key:
+        reason = re.sub(rf"(?<![A-Za-z0-9_]){re.escape(str(key))}(?![A-Za-z0-9_])", f"{{{units.key}}}", reason)
     if row.get("severity") == "skipped" and reason.startswith("skipped: "):
         reason = _name_in_brackets(reason)
+    reason = re.sub(r"\brows \d+(, \d+)*", "rows {rows}", reason)
     return re.sub(r"\brow \d+\b", "row {row}", reason)
 
 
@@ -204,22 +219,23 @@ def _name_in_brackets(reason: str) -> str:
     return reason
 
 
-def build_error_summary(error_rows: Iterable[dict]) -> list[dict]:
+def build_error_summary(error_rows: Iterable[dict], units: Units = COUNTRIES) -> list[dict]:
     """One row per distinct problem of the errors table: severity, reason (as
     :func:`reason_pattern` words it), count, file and column, the first row it occurs in,
-    and the distinct ISO3 codes and values it concerns (in order of appearance).  Errors
-    first, then warnings and skipped rows; the most frequent first within each."""
+    and the distinct unit keys (``iso3`` or ``unit_id``) and values it concerns (in order of
+    appearance).  Errors first, then warnings and skipped rows; the most frequent first
+    within each."""
     groups: dict[tuple, dict] = {}
     for row in error_rows:
-        key = (row.get("severity") or "", reason_pattern(row), row.get("file") or "", row.get("column") or "")
+        key = (row.get("severity") or "", reason_pattern(row, units), row.get("file") or "", row.get("column") or "")
         group = groups.get(key)
         if group is None:
             group = groups[key] = {"severity": key[0], "reason": key[1], "count": 0, "file": key[2],
-                                   "column": key[3], "first_row": row.get("row"), "iso3": [], "values": []}
+                                   "column": key[3], "first_row": row.get("row"), units.key: [], "values": []}
         group["count"] += 1
         if group["first_row"] in (None, "") and row.get("row") not in (None, ""):
             group["first_row"] = row.get("row")
-        for name, item in (("iso3", row.get("iso3")), ("values", row.get("value"))):
+        for name, item in ((units.key, row.get(units.key)), ("values", row.get("value"))):
             if item not in (None, "") and item not in group[name]:
                 group[name].append(item)
     def order(g):

@@ -52,7 +52,8 @@ def _grouped(rows: list[dict], key: str) -> list[dict]:
 def render_batch_report(report, title: str | None = None) -> str:
     ruleset = report.ruleset
     countries = [_country(report, p, a) for p, a in zip(report.profiles, report.assessments)]
-    shapes = country_shapes()
+    mapped = report.units.kind == "iso3"   # units keyed by an id are not on the world map
+    shapes = country_shapes() if mapped else {}
     by_numeric = {c["numeric"]: c for c in countries if c["numeric"]}
     paths = [{"numeric": n, "name": name, "d": d, "country": by_numeric.get(n)} for n, (name, d) in shapes.items()]
     counts = report.counts()
@@ -63,9 +64,9 @@ def render_batch_report(report, title: str | None = None) -> str:
     data = {"countries": {c["iso3"]: {"levels": c["levels"], "name": c["name"]} for c in countries},
             "sectors": {s["slug"]: f'{s["number"]}. {s["name"]}' for s in sectors}}
     return _env.get_template("batch.html.j2").render(
-        title=title or f"MCOF batch: {len(countries)} countries ({ruleset.title})",
+        title=title or f"MCOF batch: {len(countries)} {report.units.plural} ({ruleset.title})",
         countries=countries, paths=paths, width=WIDTH, height=HEIGHT, sectors=sectors, phases=phases,
         levels=LEVELS, data=data, not_assessed=sorted(not_assessed.items(), key=lambda kv: -kv[1]),
         error_groups=_grouped(report.error_rows, "reason"),
-        unmapped=[c for c in countries if c["numeric"] not in shapes],
+        unmapped=[c for c in countries if c["numeric"] not in shapes], mapped=mapped, units=report.units,
         provenance=report.provenance, ruleset=ruleset.summary())

@@ -139,7 +139,8 @@ def test_country_name_without_code(tmp_path, mapping):
 def test_missing_column_fails_naming_it(tmp_path, mapping):
     recs = inform_records()
     col = recs[0].index("Epidemic")
-    older = [r[:col] + r[col + 1:] for r in recs]          # INFORM before 2020 had no Epidemic
+    # No Epidemic, but RISK CLASS still there: none of the releases the mapping knows.
+    older = [r[:col] + r[col + 1:] for r in recs]
     f = write_csv(tmp_path / "inform_2019.csv", older)
     with pytest.raises(InputError) as e:
         read_inputs([f, STOCK], mapping)
@@ -147,6 +148,7 @@ def test_missing_column_fails_naming_it(tmp_path, mapping):
     assert isinstance(err, BatchError)
     assert err.column == "Epidemic" and err.file == str(f)
     assert "Epidemic" in str(err) and "inform_2019.csv" in str(err)
+    assert "the releases it knows: " in err.hint and "INFORM 2016 to mid-2018" in err.hint
 
 
 def test_missing_column_did_you_mean(tmp_path, mapping):
@@ -413,7 +415,7 @@ def test_duplicate_country_and_year_in_a_long_table(tmp_path, mapping):
     table = read_inputs([inform, stock], mapping)
     errs = [e for e in table.errors if e.severity == "error"]
     assert [(e.row, e.column, e.value, e.iso3) for e in errs] == [(3, "Code", "AFG", "AFG")]
-    assert errs[0].reason == "duplicate ISO3 and year AFG 2020: first at row 2; this row not used"
+    assert errs[0].reason == "duplicate ISO3 and year AFG 2020: rows 2, 3; the first (row 2) is used, this row is not"
     assert table.cells["AFG"]["migrant_share"].value == 0.4
 
 
