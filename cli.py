@@ -710,7 +710,7 @@ def batch(inputs, mapping_name, ruleset, output, report_path, thresholds, encodi
     with bar or contextlib.nullcontext():
         report = run_batch(inputs, mapping_name, ruleset, output, overrides=parse_overrides(thresholds),
                            encoding=encoding, progress=report_progress, hxl=hxl, id_column=id_column,
-                           name_column=name_column)
+                           name_column=name_column, keep_profiles=bool(report_path or explain_iso3))
     if report_path:
         from .engine.outputfile import write_file
         from .engine.report.batch_html import render_batch_report

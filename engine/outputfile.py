@@ -27,28 +27,48 @@ def _umask() -> int:
     return mask
 
 
+class StagedFile:
+    """A temporary file beside ``target``, open for writing as long as the ``with`` block
+    runs (a table written in chunks); ``path`` then names it, flushed, fsynced and with the
+    umask's permissions.  An error inside the block removes it."""
+
+    def __init__(self, target: str | Path):
+        self.target = Path(target)
+        try:
+            self.target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".mcof-", suffix=".tmp", dir=self.target.parent)
+        except OSError as error:
+            raise OutputWriteError(f"cannot write output: {error.strerror or error}", where=str(self.target),
+                                   hint="choose a path in a writable directory") from None
+        self.path = Path(tmp)
+        self.handle: BinaryIO = os.fdopen(fd, "wb")
+
+    def __enter__(self) -> BinaryIO:
+        return self.handle
+
+    def __exit__(self, kind, error, traceback) -> None:
+        try:
+            if error is None:
+                self.handle.flush()
+                os.fsync(self.handle.fileno())
+            self.handle.close()
+            if error is None:
+                os.chmod(self.path, 0o666 & ~_umask())  # mkstemp creates 0600
+        except OSError as failure:
+            error = error or failure
+        if error is not None:
+            self.path.unlink(missing_ok=True)
+            if isinstance(error, OSError):
+                raise OutputWriteError(f"cannot write output: {error.strerror or error}", where=str(self.target),
+                                       hint="check free space and permissions") from None
+
+
 def stage(target: Path, write: Callable[[BinaryIO], None]) -> Path:
     """Write through ``write(file)`` into a temporary file beside ``target``; its path."""
-    target = Path(target)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".mcof-", suffix=".tmp", dir=target.parent)
-    except OSError as error:
-        raise OutputWriteError(f"cannot write output: {error.strerror or error}", where=str(target),
-                               hint="choose a path in a writable directory") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600
-    except BaseException as error:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(error, OSError):
-            raise OutputWriteError(f"cannot write output: {error.strerror or error}", where=str(target),
-                                   hint="check free space and permissions") from None
-        raise
-    return Path(tmp)
+    staged = StagedFile(target)
+    with staged as handle:
+        write(handle)
+    return staged.path
 
 
 def commit(staged: list[tuple[Path, Path]]) -> list[Path]:

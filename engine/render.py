@@ -348,17 +348,15 @@ def batch_summary(report) -> str:
         row = {"sector": f"{sector.number}. {sector.name}"}
         row.update({level: counts.get((sector.slug, level), 0) or "" for level in levels})
         rows.append(row)
-    assessed = len(report.profiles) - len(report.not_assessed)
-    reasons: dict[str, int] = {}
-    for reason in report.not_assessed.values():
-        reasons[reason] = reasons.get(reason, 0) + 1
+    reasons = report.not_assessed_reasons()
+    assessed = report.unit_count - sum(reasons.values())
     severities: dict[str, int] = {}
     for row in report.error_rows:
         severities[row["severity"]] = severities.get(row["severity"], 0) + 1
     lines = [f"{f.path}: {f.vintage.title} (release recognised by its columns)" for f in report.files if f.vintage]
     rows_set_aside = [f"{len(report.failed_rows)} failed"] + \
         [f"{count} {severity}" for severity, count in sorted(severities.items()) if severity != "error"]
-    lines += [f"{len(report.profiles)} {report.units.plural}: {assessed} assessed"
+    lines += [f"{report.unit_count} {report.units.plural}: {assessed} assessed"
               + "".join(f", {count} not assessed ({reason})" for reason, count in sorted(reasons.items()))
               + f"; input rows: {', '.join(rows_set_aside)} (see the errors table)"]
     table = records_table(rows, ["sector"] + levels,

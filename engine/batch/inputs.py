@@ -258,6 +258,7 @@ def read_inputs(paths, mapping: Mapping, encoding: str | None = None,
     for sid, raw in assigned.items():
         layout = layouts[sid]
         errors.extend(_layout_warnings(layout, raw, mapping))
+        errors.extend(raw.errors)
         rows = _InputRows(layout, raw, mapping, errors)
         per_input[sid] = rows.read(tick, names, order, seen_rows.setdefault(sid, {}))
         files.append(InputFile(raw.path, sid, raw.kind, raw.encoding, raw.tags is not None, len(raw.rows),
@@ -476,16 +477,15 @@ class _InputRows:
 
     def read(self, tick: Callable[[], None], names: dict[str, str], order: list[str],
              seen: dict[str, int]) -> dict[str, dict[str, Cell]]:
-        """Key -> indicator -> Cell.  A primary input's units are added to ``names`` and
-        ``order``; every unit a row names is added to ``seen`` with that row.  A key (and
-        year) on several rows: the first row is used, each later one is an error row naming
-        every row with that key."""
+        """Key -> what :meth:`keep` made of its row (indicator -> Cell).  A primary input's
+        units are added to ``names`` and ``order``; every unit a row names is added to
+        ``seen`` with that row.  A key (and year) on several rows: the first row is used, each
+        later one is an error row naming every row with that key."""
         long = self.spec.shape == "long"
         records: dict[str, dict[str, Cell]] = {}
         by_year: dict[str, dict[int, dict[str, Cell]]] = {}
         occurrences: dict = {}          # key (and year) -> the rows having it
         later: list[tuple] = []         # (row, cell shown, key, year) of the rows after the first
-        self.errors.extend(self.raw.errors)
         for rownum, r in self.raw.rows:
             tick()
             unit = self._unit(rownum, r)
@@ -503,7 +503,7 @@ class _InputRows:
                 later.append((rownum, code or cname, key, year))
                 continue
             occurrences[at] = [rownum]
-            cells = self._cells(rownum, r, key, year)
+            cells = self.keep(rownum, r, key, year)
             if long:
                 by_year.setdefault(key, {})[year] = cells
             else:
@@ -597,7 +597,7 @@ class _InputRows:
                                     f"duplicate {label} {what}: rows {', '.join(map(str, rows))}; "
                                     f"the first (row {rows[0]}) is used, this row is not", "error", key))
 
-    def _cells(self, rownum: int, r: list, key: str, year: int | None) -> dict[str, Cell]:
+    def keep(self, rownum: int, r: list, key: str, year: int | None) -> dict[str, Cell]:
         """Indicator -> Cell of one row; a bad value is reported and its indicator unknown."""
         raw = self.raw
         cells: dict[str, Cell] = {}
@@ -660,23 +660,27 @@ def _latest_known(spec: InputSpec, by_year: dict[int, dict[str, Cell]]) -> dict[
 
 def _unit_cells(key: str, per_input: dict[str, dict[str, dict[str, Cell]]],
                 assigned: dict[str, RawTable], mapping: Mapping) -> dict[str, Cell]:
-    """Every indicator of one unit across the inputs; an input not given, or without a row
-    for the unit, gives cells that say so (unknown, with the reason)."""
+    """Every indicator of one unit across the inputs."""
     merged: dict[str, Cell] = {}
-    for sid, spec in mapping.inputs.items():
-        if sid not in per_input:
-            for ind in spec.indicators.values():
-                merged[ind.name] = Cell(ind.name, "no_input", note=f"input {sid!r} ({spec.title}) not given")
-            continue
-        rec = per_input[sid].get(key)
-        if rec is None:
-            fname = Path(assigned[sid].path).name
-            for ind in spec.indicators.values():
-                merged[ind.name] = Cell(ind.name, "absent", file=assigned[sid].path,
-                                        note=f"no row for {key} in {fname}")
-        else:
-            merged.update(rec)
+    for sid in mapping.inputs:
+        merged.update(input_cells(key, sid, per_input, assigned, mapping))
     return merged
+
+
+def input_cells(key: str, sid: str, per_input: dict[str, dict[str, dict[str, Cell]]],
+                assigned: dict[str, RawTable], mapping: Mapping) -> dict[str, Cell]:
+    """One input's indicators of one unit; an input not given, or without a row for the
+    unit, gives cells that say so (unknown, with the reason)."""
+    spec = mapping.inputs[sid]
+    if sid not in per_input:
+        return {ind.name: Cell(ind.name, "no_input", note=f"input {sid!r} ({spec.title}) not given")
+                for ind in spec.indicators.values()}
+    rec = per_input[sid].get(key)
+    if rec is None:
+        fname = Path(assigned[sid].path).name
+        return {ind.name: Cell(ind.name, "absent", file=assigned[sid].path, note=f"no row for {key} in {fname}")
+                for ind in spec.indicators.values()}
+    return rec
 
 
 def _mark_unprofiled(errors: list[RowError], seen_rows: dict[str, dict[str, int]], profiled: set[str],

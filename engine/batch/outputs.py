@@ -87,9 +87,13 @@ def _columns(rows: list[dict], preferred: list[str] | None) -> list[str]:
     return cols
 
 
+# One encoder for every cell (json.dumps with ensure_ascii=False builds one per call).
+json_text = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _json_text(v) -> str:
     """A list or mapping as one cell: JSON, UTF-8 as is."""
-    return json.dumps(_jsonable(v), ensure_ascii=False)
+    return json_text(_jsonable(v))
 
 
 def _scalar(v):

@@ -4,89 +4,78 @@ Profiles are assessed by the vectorized evaluator (`engine.vectorized`), whose r
 identical to durable-rules' on every rule and row (tests/test_vectorized.py); each row's
 result is then assembled by the same code as a single assessment, so a country's entry in
 the batch output and `mcof assess` on its profile agree.
+
+Two paths write the same tables: the row path (here: every unit's profile, evidence and
+rows in memory, which the batch report and --explain read) and the columnar path
+(columnar.py: column-wise, in chunks, for CSV outputs when no unit need be kept).
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-from ..assessment import conclusions, upstream_input_facts
 from ..errors import McofError
 from ..profile import normalize_profile
 from ..provenance import SCHEMA_VERSION, file_input, provenance
 from ..ruleset import Ruleset, load_ruleset
-from ..vectorized import encode, evaluate
+from .columnar import collector_paused, read_columns, supports, write_columnar
 from .errors import RowError
-from .inputs import InputFile, read_inputs
-from .mapping import COUNTRIES, Units, load_mapping
+from .inputs import read_inputs
+from .mapping import load_mapping
+from .outcome import BatchOutcome, assess_many, best_levels
 from .outputs import write_outputs
 from .profiles import CountryProfile, build_profiles
 from .tables import build_error_rows, build_tables
 
 Progress = Callable[[str, int, int], None]
+__all__ = ["BatchOutcome", "BatchReport", "assess_many", "batch_provenance", "run_batch"]
 
 
 @dataclass
-class BatchReport:
-    ruleset: Ruleset
-    profiles: list[CountryProfile]
-    assessments: list[dict | None]
-    long_rows: list[dict]
-    summary_rows: list[dict]
-    error_rows: list[dict]
+class BatchReport(BatchOutcome):
+    """A batch run with every unit's profile, assessment and output rows in memory (the row
+    path: the batch report and --explain read them)."""
+    profiles: list[CountryProfile] = field(default_factory=list)
+    assessments: list[dict | None] = field(default_factory=list)
+    long_rows: list[dict] = field(default_factory=list)
+    summary_rows: list[dict] = field(default_factory=list)
     not_assessed: dict[str, str] = field(default_factory=dict)   # unit key -> why
-    written: list[Path] = field(default_factory=list)
-    provenance: dict = field(default_factory=dict)
-    units: Units = COUNTRIES
-    files: list[InputFile] = field(default_factory=list)   # each input file: its input, release, key column
 
     @property
-    def failed_rows(self) -> list[dict]:
-        return [e for e in self.error_rows if e.get("severity") == "error"]
+    def unit_count(self) -> int:
+        return len(self.profiles)
+
+    def not_assessed_reasons(self) -> Counter:
+        return Counter(self.not_assessed.values())
 
     def counts(self) -> dict[tuple[str, str], int]:
-        """(sector, level) -> number of countries with that sector at that level in some phase."""
-        counts: dict[tuple[str, str], int] = {}
-        for assessment in self.assessments:
-            best: dict[str, str] = {}
-            for rec in (assessment or {}).get("recommendations", []):
-                current = best.get(rec["sector"])
-                if current is None or self.ruleset.level_rank(rec["level"]) < self.ruleset.level_rank(current):
-                    best[rec["sector"]] = rec["level"]
-            for sector, level in best.items():
-                counts[(sector, level)] = counts.get((sector, level), 0) + 1
-        return counts
-
-
-def assess_many(ruleset: Ruleset, profiles: Sequence[dict]) -> list[dict]:
-    """CONTRACT-shaped results (recommendations, coordination, derived facts) for many
-    validated profiles at once. Each justification also lists `input_facts`: the input
-    facts behind it, through derived facts, so a batch can explain it from the indicators."""
-    evaluation = evaluate(ruleset, encode(ruleset, list(profiles)))
-    upstream = {rule.id: sorted(upstream_input_facts(ruleset, rule)) for rule in ruleset.rules}
-    results = []
-    for row, profile in enumerate(profiles):
-        derivation = evaluation.derivation(row, profile)
-        result = {"ruleset": ruleset.summary(), "profile": dict(profile)}
-        result.update(conclusions(ruleset, derivation))
-        for rec in result["recommendations"]:
-            for justification in rec["justifications"]:
-                justification["input_facts"] = {f: profile[f] for f in upstream[justification["rule"]] if f in profile}
-        results.append(result)
-    return results
+        """(sector, level) -> number of units with that sector at that level in some phase."""
+        return dict(Counter((sector, level) for assessment in self.assessments
+                            for sector, level in best_levels(self.ruleset, assessment).items()))
 
 
 def run_batch(inputs: Sequence[str | Path], mapping_name: str | Path, ruleset_name: str | Path,
               output: str | Path | None, *, overrides: dict | None = None, encoding: str | None = None,
               progress: Progress | None = None, hxl: bool = False, id_column: str | None = None,
-              name_column: str | None = None) -> BatchReport:
+              name_column: str | None = None, keep_profiles: bool = True) -> BatchOutcome:
     """Read, map, assess and write one batch.  ``id_column`` keys the rows by that column
     (units that are not countries: admin codes, P-codes) and ``name_column`` names them,
-    in place of the mapping's ISO3 and name columns."""
+    in place of the mapping's ISO3 and name columns.
+
+    With ``keep_profiles`` (the default) the result is a :class:`BatchReport` holding every
+    unit's profile, assessment and rows; without, a CSV output is written by the columnar
+    path (the same files, in chunks, in bounded memory) and the result only counts them."""
     ruleset = load_ruleset(ruleset_name)
     mapping = load_mapping(mapping_name, overrides=overrides, id_column=id_column, name_column=name_column)
     step = (lambda name: (lambda done, total: progress(name, done, total))) if progress else (lambda name: None)
+    if not keep_profiles and output is not None and Path(output).suffix.lower() == ".csv" and supports(mapping) is None:
+        with collector_paused():
+            table = read_columns(list(inputs), mapping, encoding=encoding, progress=step("reading"))
+            return write_columnar(table, ruleset, output, lambda outcome: batch_provenance(
+                ruleset, mapping, inputs, outcome, id_column=id_column, name_column=name_column), hxl=hxl,
+                progress=progress)
     table = read_inputs(list(inputs), mapping, encoding=encoding, progress=step("reading"))
     profiles = build_profiles(table, mapping, progress=step("mapping"))
     assessable, validated, rejected = [], [], []
@@ -112,8 +101,9 @@ def run_batch(inputs: Sequence[str | Path], mapping_name: str | Path, ruleset_na
     long_rows, summary_rows = build_tables(pairs, sectors=ruleset.sectors, levels=ruleset.levels, ruleset=ruleset.id,
                                            units=units)
     error_rows = build_error_rows(list(table.errors) + rejected, units)
-    report = BatchReport(ruleset, profiles, [r for _, r in pairs], long_rows, summary_rows, error_rows,
-                         not_assessed, units=units, files=table.files)
+    report = BatchReport(ruleset, error_rows, units, table.files, profiles=profiles,
+                         assessments=[r for _, r in pairs], long_rows=long_rows, summary_rows=summary_rows,
+                         not_assessed=not_assessed)
     report.provenance = batch_provenance(ruleset, mapping, inputs, report, id_column=id_column, name_column=name_column)
     if output is not None:
         report.written = write_outputs(output, long_rows, summary_rows, error_rows, report.provenance,
@@ -121,7 +111,7 @@ def run_batch(inputs: Sequence[str | Path], mapping_name: str | Path, ruleset_na
     return report
 
 
-def batch_provenance(ruleset: Ruleset, mapping, inputs: Sequence[str | Path], report: "BatchReport", *,
+def batch_provenance(ruleset: Ruleset, mapping, inputs: Sequence[str | Path], report: BatchOutcome, *,
                      id_column: str | None = None, name_column: str | None = None) -> dict:
     """What produced a batch output: tool, ruleset, the input tables with their sha256, the
     mapping, every threshold and parameter in force with its basis and whether it was
@@ -143,6 +133,6 @@ def batch_provenance(ruleset: Ruleset, mapping, inputs: Sequence[str | Path], re
                  "id_column": id_column, "name_column": name_column},
         "thresholds": {name: setting(t) for name, t in mapping.thresholds.items()},
         "parameters": {name: setting(p) for name, p in mapping.parameters.items()},
-        units.plural: len(report.profiles), "assessed": len(report.profiles) - len(report.not_assessed),
-        "not_assessed": len(report.not_assessed), "failed_rows": len(report.failed_rows)})
+        units.plural: report.unit_count, "assessed": report.unit_count - sum(report.not_assessed_reasons().values()),
+        "not_assessed": sum(report.not_assessed_reasons().values()), "failed_rows": len(report.failed_rows)})
     return {"schema_version": SCHEMA_VERSION, **record}

@@ -103,6 +103,18 @@ def _thr_text(mapping: Mapping, name: str) -> str:
     return f"threshold {name}, {_basis(mapping.thresholds[name])}"
 
 
+def comparison_tail(mapping: Mapping, cond: dict, state: bool) -> str:
+    """What follows the value in a comparison's evidence: " >= 5.0 (threshold drought, ...)"."""
+    t = mapping.thresholds[cond["threshold"]]
+    sym = COMPARATORS[cond["op"]] if state else NEGATED[cond["op"]]
+    return f" {sym} {fmt(t.value)} ({_thr_text(mapping, t.name)})"
+
+
+def flag_shown(raw) -> str:
+    """A yes/no cell as its evidence shows it: ``blank``, or the cell as written."""
+    return "blank" if raw is None or str(raw).strip() == "" else repr(str(raw).strip())
+
+
 def _eval(cond: dict, cells: dict[str, Cell], mapping: Mapping, facts: dict, unknown: set) -> _Res:
     if "any" in cond or "all" in cond:
         return _eval_group(cond, cells, mapping, facts, unknown)
@@ -111,25 +123,29 @@ def _eval(cond: dict, cells: dict[str, Cell], mapping: Mapping, facts: dict, unk
     return _eval_indicator(cond, cells, mapping)
 
 
+def group_parts(is_any: bool, states: list[bool | None]) -> tuple[bool | None, list[int], str]:
+    """An any/all of parts in three-valued logic: (its state, the parts whose texts explain
+    it, in order, and the word joining them).  ``any`` is true if a part is (those parts,
+    "or"), false if all are ("and"), else unknown (the unknown parts, then the false ones);
+    ``all`` likewise."""
+    trues = [i for i, s in enumerate(states) if s is True]
+    falses = [i for i, s in enumerate(states) if s is False]
+    unks = [i for i, s in enumerate(states) if s is None]
+    if is_any:
+        if trues:
+            return True, trues, " or "
+        return (False, falses, " and ") if not unks else (None, unks + falses, " and ")
+    if falses:
+        return False, falses, " and "
+    return (True, trues, " and ") if not unks else (None, unks + trues, " and ")
+
+
 def _eval_group(cond: dict, cells: dict[str, Cell], mapping: Mapping, facts: dict, unknown: set) -> _Res:
     """any/all in three-valued logic; the text names the parts that decided the result."""
     is_any = "any" in cond
     subs = [_eval(c, cells, mapping, facts, unknown) for c in cond["any" if is_any else "all"]]
-    inputs = [i for s in subs for i in s.inputs]
-    trues = [s for s in subs if s.state is True]
-    falses = [s for s in subs if s.state is False]
-    unks = [s for s in subs if s.state is None]
-    if is_any:
-        if trues:
-            return _Res(True, " or ".join(s.text for s in trues), inputs)
-        if not unks:
-            return _Res(False, " and ".join(s.text for s in falses), inputs)
-        return _Res(None, " and ".join(s.text for s in unks + falses), inputs)
-    if falses:
-        return _Res(False, " and ".join(s.text for s in falses), inputs)
-    if not unks:
-        return _Res(True, " and ".join(s.text for s in trues), inputs)
-    return _Res(None, " and ".join(s.text for s in unks + trues), inputs)
+    state, parts, joiner = group_parts(is_any, [s.state for s in subs])
+    return _Res(state, joiner.join(subs[i].text for i in parts), [i for s in subs for i in s.inputs])
 
 
 def _eval_fact(cond: dict, facts: dict, unknown: set) -> _Res:
@@ -161,14 +177,11 @@ def _eval_indicator(cond: dict, cells: dict[str, Cell], mapping: Mapping) -> _Re
     if op in COMPARATORS:
         t = mapping.thresholds[cond["threshold"]]
         st = {"gte": v >= t.value, "gt": v > t.value, "lte": v <= t.value, "lt": v < t.value}[op]
-        sym = COMPARATORS[op] if st else NEGATED[op]
-        text = f"{label} {fmt(v)} {sym} {fmt(t.value)} ({_thr_text(mapping, t.name)})"
+        text = f"{label} {fmt(v)}{comparison_tail(mapping, cond, st)}"
         return _Res(st, text, [_input_record(cell, mapping, threshold=t.name, threshold_value=t.value)])
     if op == "is":
         st = v is cond["value"]
-        shown = "blank" if cell.raw is None or str(cell.raw).strip() == "" else repr(str(cell.raw).strip())
-        meaning = "yes" if v else "no"
-        text = f"{label} {shown} (= {meaning})"
+        text = f"{label} {flag_shown(cell.raw)} (= {'yes' if v else 'no'})"
         return _Res(st, text, [_input_record(cell, mapping)])
     if op == "equals":
         st = str(v) == cond["value"]
@@ -294,21 +307,40 @@ def _list_fact(spec, cells: dict[str, Cell], mapping: Mapping, facts: dict,
         r = _eval(cond, cells, mapping, facts, unknown)
         if r.state is True:
             members.append(value)
-            text = f"{r.text} -> {f} includes {value}"
-        elif r.state is False:
-            text = f"{r.text} -> {f} does not include {value}"
-        else:
+        elif r.state is None:
             unknown_members.append(value)
-            text = f"{r.text} -> whether {f} includes {value} is unknown"
-        evidence.append(Evidence(f, value, _STATUS[r.state], text, r.inputs))
+        evidence.append(Evidence(f, value, _STATUS[r.state], r.text + member_suffix(f, value, r.state), r.inputs))
     if members or not unknown_members:
         if not members:
-            note = spec.empty_note or f"no {f} condition holds"
-            evidence.append(Evidence(f, [], "set", f"{note} -> {f} = [] (empty)"))
+            evidence.append(Evidence(f, [], "set", empty_list_text(spec)))
         return members, unknown_members, evidence
-    evidence.append(Evidence(f, None, "unknown",
-                             f"every {f} member is unknown or false -> {f} unknown (left out of the profile)"))
+    evidence.append(Evidence(f, None, "unknown", unknown_list_text(f)))
     return None, unknown_members, evidence
+
+
+def member_suffix(fact: str, member: str, state: bool | None) -> str:
+    """What a list fact's member concludes from its condition's state."""
+    if state is True:
+        return f" -> {fact} includes {member}"
+    if state is False:
+        return f" -> {fact} does not include {member}"
+    return f" -> whether {fact} includes {member} is unknown"
+
+
+def empty_list_text(spec) -> str:
+    """The evidence of a list fact no member of which holds (all false)."""
+    note = spec.empty_note or f"no {spec.name} condition holds"
+    return f"{note} -> {spec.name} = [] (empty)"
+
+
+def unknown_list_text(fact: str) -> str:
+    """The evidence of a list fact no member of which holds, some unknown."""
+    return f"every {fact} member is unknown or false -> {fact} unknown (left out of the profile)"
+
+
+def bool_suffix(fact: str, state: bool | None) -> str:
+    """What a yes/no fact concludes from its condition's state."""
+    return f" -> {fact} unknown (left out of the profile)" if state is None else f" -> {fact} = {fmt(state)}"
 
 
 def _condition_fact(spec, cells: dict[str, Cell], mapping: Mapping, facts: dict,
@@ -316,11 +348,7 @@ def _condition_fact(spec, cells: dict[str, Cell], mapping: Mapping, facts: dict,
     """A yes/no fact decided by its ``when`` condition; None when that is unknown."""
     f = spec.name
     r = _eval(spec.when, cells, mapping, facts, unknown)
-    if r.state is None:
-        text = f"{r.text} -> {f} unknown (left out of the profile)"
-    else:
-        text = f"{r.text} -> {f} = {fmt(r.state)}"
-    return r.state, Evidence(f, r.state, _STATUS[r.state], text, r.inputs)
+    return r.state, Evidence(f, r.state, _STATUS[r.state], r.text + bool_suffix(f, r.state), r.inputs)
 
 
 def _context_value(cs, cells: dict[str, Cell], mapping: Mapping) -> tuple[str | None, Evidence]:

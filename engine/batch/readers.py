@@ -8,9 +8,11 @@ import codecs
 import os
 import csv
 import io
+import itertools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterable, Iterator
 
 from .errors import InputError, RowError
 
@@ -22,15 +24,18 @@ HXL_MIN_TAGS = 2
 
 @dataclass
 class RawTable:
+    """One input file's header and rows.  ``rows`` is a list (``read_raw``) or, from
+    ``open_raw``, an iterator read once, which appends each broken row to ``errors`` as it
+    passes it."""
     path: str
     kind: str                     # csv | xlsx
     encoding: str | None
     headers: list[str]
     tags: list[str] | None        # HXL hashtag per column, or None
-    rows: list[tuple[int, list]]  # (spreadsheet row number, cells)
+    rows: list[tuple[int, list]] | Iterator[tuple[int, list]]  # (spreadsheet row number, cells)
     header_row: int = 1
     tag_row: int | None = None
-    errors: list[RowError] = field(default_factory=list)   # file-level warnings (e.g. other sheets ignored)
+    errors: list[RowError] = field(default_factory=list)   # broken rows, file-level warnings (e.g. other sheets ignored)
 
     @property
     def name(self) -> str:
@@ -123,6 +128,15 @@ MAX_INPUT_BYTES = int(os.environ.get("MCOF_MAX_INPUT_BYTES", 512 * 1024 * 1024))
 
 
 def read_raw(path: str | Path, encoding: str | None = None) -> RawTable:
+    """The whole table: header, every row (a list) and its broken rows."""
+    table = open_raw(path, encoding)
+    table.rows = list(table.rows)
+    return table
+
+
+def open_raw(path: str | Path, encoding: str | None = None) -> RawTable:
+    """The table's header, and its rows as an iterator (a CSV file's rows are split as they
+    are read: a batch in chunks never holds them all)."""
     p = Path(path)
     if not p.exists():
         raise InputError("input file not found", file=str(p))
@@ -179,11 +193,7 @@ def _read_csv(p: Path, encoding: str | None) -> RawTable:
     first_line = next((ln for ln in text.splitlines() if ln.strip()), "")
     counts = {d: first_line.count(d) for d in (",", ";", "\t", "|")}
     delimiter = max(counts, key=counts.get) if max(counts.values()) > 0 else ","
-    try:
-        records, lines = _csv_records(text, delimiter)
-    except csv.Error as e:
-        raise InputError(f"malformed CSV: {e}", file=str(p)) from None
-    table = _assemble(str(p), "csv", enc, records, lines)
+    table = _assemble(str(p), "csv", enc, _csv_records(text, delimiter, str(p)))
     table.errors[:0] = warnings
     return table
 
@@ -203,16 +213,17 @@ def _encoding_warnings(path: str, enc: str, given: str | None, text: str) -> lis
     return out
 
 
-def _csv_records(text: str, delimiter: str) -> tuple[list[list], list[tuple[int, int]]]:
-    """The records, and the (first, last) physical line of each: a quoted field may span lines,
+def _csv_records(text: str, delimiter: str, path: str) -> Iterator[tuple[int, int, list]]:
+    """Each record with its first and last physical line: a quoted field may span lines,
     and an unbalanced quote swallows every line after it into one record."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
-    records, lines, last = [], [], 0
-    for record in reader:
-        records.append(record)
-        lines.append((last + 1, reader.line_num))
-        last = reader.line_num
-    return records, lines
+    last = 0
+    try:
+        for record in reader:
+            yield last + 1, reader.line_num, record
+            last = reader.line_num
+    except csv.Error as e:
+        raise InputError(f"malformed CSV: {e}", file=path, row=last + 1) from None
 
 
 def _unpacked_size(p: Path) -> int:
@@ -249,7 +260,7 @@ def _read_xlsx(p: Path) -> RawTable:
     if any(v is None for row in values for v in row):
         _mark_unsaved_formulas(p, values)
     records = [["" if v is None else v for v in row] for row in values]
-    table = _assemble(str(p), "xlsx", None, records)
+    table = _assemble(str(p), "xlsx", None, ((n, n, r) for n, r in enumerate(records, start=1)))
     if len(sheetnames) > 1:
         others = [n for n in sheetnames if n != title]
         table.errors.append(RowError(str(p), None, None, title,
@@ -284,53 +295,57 @@ def _mark_unsaved_formulas(p: Path, values: list[list]) -> None:
         wb.close()
 
 
-def _assemble(path: str, kind: str, enc: str | None, records: list[list],
-              lines: list[tuple[int, int]] | None = None) -> RawTable:
-    # Rows are numbered by the line they start on (a spreadsheet's row, or a CSV's line).
-    lines = lines or [(i + 1, i + 1) for i in range(len(records))]
-    spans = {first: last for first, last in lines}
-    numbered = [(first, r) for (first, _), r in zip(lines, records)]
+def _assemble(path: str, kind: str, enc: str | None, records: Iterable[tuple[int, int, list]]) -> RawTable:
+    """Header, HXL tags and the data rows of (first line, last line, cells) records; rows are
+    numbered by the line they start on (a spreadsheet's row, or a CSV's line)."""
+    records = iter(records)
+    head: list[tuple[int, int, list]] = []
     # Header: first non-empty record.
-    start = next((k for k, (_, r) in enumerate(numbered) if any(str(c).strip() for c in r)), None)
-    if start is None:
+    for record in records:
+        if any(str(c).strip() for c in record[2]):
+            head.append(record)
+            break
+    if not head:
         raise InputError("file has no header row", file=path)
+    head.extend(_take(records, 1))
     # HXL: the hashtag row is the header itself (a table with tags and no header) or the row
     # just under it, made only of hashtags, at least two of them (a data row holding only
     # '#comment' is data).
-    tag_idx = None
-    for k in range(start, min(len(numbered), start + 2)):
-        if is_hxl_row(numbered[k][1]) and _hashtag_count(numbered[k][1]) >= HXL_MIN_TAGS:
-            tag_idx = k
-            break
+    tag_idx = next((k for k, (_, _, r) in enumerate(head) if is_hxl_row(r) and _hashtag_count(r) >= HXL_MIN_TAGS), None)
     if tag_idx is not None:
-        tags_cells = numbered[tag_idx][1]
-        if tag_idx > start:
-            header_idx = tag_idx - 1
-            headers = [str(c).strip() for c in numbered[header_idx][1]]
-        else:
-            header_idx = tag_idx
-            headers = [str(c).strip() for c in tags_cells]
+        tags_cells = head[tag_idx][2]
+        headers = [str(c).strip() for c in head[max(tag_idx - 1, 0)][2]]
         width = max(len(headers), len(tags_cells))
         tags = [str(c).strip() for c in tags_cells] + [""] * (width - len(tags_cells))
-        data_from = tag_idx + 1
+        header_row, rest = head[max(tag_idx - 1, 0)][0], head[tag_idx + 1:]
     else:
-        header_idx = start
-        headers = [str(c).strip() for c in numbered[start][1]]
+        headers = [str(c).strip() for c in head[0][2]]
         tags = None
-        data_from = start + 1
         width = len(headers)
+        header_row, rest = head[0][0], head[1:]
     headers = headers + [""] * (width - len(headers))
-    rows, broken = [], []
-    for n, r in numbered[data_from:]:
+    table = RawTable(path, kind, enc, headers, tags, iter(()), header_row=header_row,
+                     tag_row=head[tag_idx][0] if tag_idx is not None else None)
+    table.rows = _data_rows(path, width, itertools.chain(rest, records), table.errors)
+    return table
+
+
+def _take(records: Iterator, n: int) -> list:
+    return [record for _, record in zip(range(n), records)]
+
+
+def _data_rows(path: str, width: int, records: Iterator[tuple[int, int, list]],
+               errors: list[RowError]) -> Iterator[tuple[int, list]]:
+    """(row number, cells) of every data row that is not blank; a broken row (short, long,
+    a runaway quote) goes to ``errors`` instead."""
+    for first, last, r in records:
         if not any(str(c).strip() for c in r):
             continue
-        problem = _row_problem(r, width, n, spans.get(n, n))
+        problem = _row_problem(r, width, first, last)
         if problem:
-            broken.append(RowError(path, n, None, None, problem, "error"))
+            errors.append(RowError(path, first, None, None, problem, "error"))
         else:
-            rows.append((n, list(r) + [""] * (width - len(r))))
-    return RawTable(path, kind, enc, headers, tags, rows, header_row=numbered[header_idx][0],
-                    tag_row=numbered[tag_idx][0] if tag_idx is not None else None, errors=broken)
+            yield first, list(r) + [""] * (width - len(r))
 
 
 def _row_problem(cells: list, width: int, first: int, last: int) -> str | None:

@@ -42,16 +42,29 @@ def _fact_value(v):
     return list(v) if isinstance(v, (list, tuple)) else v   # a copy: the profile keeps its own
 
 
+def evidence_shown(kind: str, status: str, list_known: bool) -> bool:
+    """Whether an evidence item goes into a long row: not a context label, and not a member
+    of a known list fact that does not hold (the members that hold justify the list)."""
+    return kind != "context" and not (kind == "fact" and list_known and status == "false")
+
+
 def _evidence_for(profile: CountryProfile, facts: Iterable[str]) -> list[str]:
-    out = []
     want = set(facts)
-    for e in profile.evidence:
-        if e.fact not in want or e.kind == "context":
-            continue
-        if e.kind == "fact" and isinstance(profile.facts.get(e.fact), list) and e.status == "false":
-            continue   # a list fact's membership is justified by the members that hold
-        out.append(e.text)
-    return out
+    return [e.text for e in profile.evidence
+            if e.fact in want and evidence_shown(e.kind, e.status, isinstance(profile.facts.get(e.fact), list))]
+
+
+def recommendation_facts(rec: dict) -> tuple[dict, dict]:
+    """(the facts a recommendation's rules read, with their values; the input facts behind
+    the derived ones): its long row's evidence starts from both."""
+    used: dict = {}
+    behind: dict = {}
+    for j in rec.get("justifications", []) or []:
+        for k, v in (j.get("facts") or {}).items():
+            used.setdefault(k, v)
+        for k, v in (j.get("input_facts") or {}).items():
+            behind.setdefault(k, v)
+    return used, behind
 
 
 def _no_recommendation_note(profile: CountryProfile) -> str:
@@ -96,15 +109,21 @@ def build_tables(results, sectors: Sequence | None = None, levels: Sequence[str]
     long_rows: list[dict] = []
     summary_rows: list[dict] = []
     for profile, assessment in results:
-        recs = _recommendations(assessment)
-        recs.sort(key=lambda r: (sector_order.index(r.get("sector")) if r.get("sector") in sector_order else 999,
-                                 phase_rank(r.get("phase"))))
+        recs = ordered_recommendations(assessment, sector_order)
         if not recs:
             long_rows.append(_no_recommendation_row(profile, ruleset, units))
         long_rows.extend(_long_row(profile, rec, info, ruleset, units) for rec in recs)
         summary_rows.append(_summary_row(profile, recs, fact_order, context_order, sector_order, levels, ruleset,
                                          units))
     return long_rows, summary_rows
+
+
+def ordered_recommendations(assessment: dict | None, sector_order: list[str]) -> list[dict]:
+    """An assessment's recommendations in the long table's order: by sector, then phase."""
+    recs = _recommendations(assessment)
+    recs.sort(key=lambda r: (sector_order.index(r.get("sector")) if r.get("sector") in sector_order else 999,
+                             phase_rank(r.get("phase"))))
+    return recs
 
 
 def _recommendations(assessment: dict | None) -> list[dict]:
@@ -131,13 +150,7 @@ def _no_recommendation_row(profile: CountryProfile, ruleset: str, units: Units) 
 def _long_row(profile: CountryProfile, rec: dict, info: dict, ruleset: str, units: Units) -> dict:
     """One recommendation (sector, phase) of a unit, with its rules and evidence."""
     justs = rec.get("justifications", []) or []
-    used: dict = {}
-    behind: dict = {}  # the input facts behind derived ones: the evidence starts there
-    for j in justs:
-        for k, v in (j.get("facts") or {}).items():
-            used.setdefault(k, v)
-        for k, v in (j.get("input_facts") or {}).items():
-            behind.setdefault(k, v)
+    used, behind = recommendation_facts(rec)
     number, name = info.get(rec.get("sector"), (None, ""))
     return {
         units.key: profile.iso3, units.name: profile.name, "sector_number": number,

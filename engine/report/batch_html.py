@@ -10,8 +10,6 @@ sector and phase, sorts and filters. No network: the shapes are package data (wo
 """
 from __future__ import annotations
 
-from collections import Counter
-
 import pycountry
 
 from ..model import LEVELS
@@ -60,7 +58,7 @@ def render_batch_report(report, title: str | None = None) -> str:
     sectors = [{"slug": s.slug, "number": s.number, "name": s.name,
                 "counts": {level: counts.get((s.slug, level), 0) for level in LEVELS}} for s in ruleset.sectors]
     phases = sorted({r["phase"] for c in countries for r in c["recommendations"]}, key=["before", "during", "after"].index)
-    not_assessed = Counter(reason for reason in report.not_assessed.values())
+    not_assessed = report.not_assessed_reasons()
     data = {"countries": {c["iso3"]: {"levels": c["levels"], "name": c["name"]} for c in countries},
             "sectors": {s["slug"]: f'{s["number"]}. {s["name"]}' for s in sectors}}
     return _env.get_template("batch.html.j2").render(
