@@ -90,7 +90,7 @@ def run_batch(inputs: Sequence[str | Path], mapping_name: str | Path, ruleset_na
             validated.append(normalize_profile(ruleset, profile.facts, origin=f"{mapping.units.noun} {profile.iso3}"))
             assessable.append(profile)
         except McofError as error:  # a mapping producing facts this ruleset does not know
-            rejected.append(RowError(file=str(mapping_name), row=None, column=None, value=None,
+            rejected.append(RowError(file=str(mapping.path), row=None, column=None, value=None,
                                      reason=str(error), severity="error", iso3=profile.iso3))
             not_assessed[profile.iso3] = f"profile rejected: {error}"
     results = dict(zip((p.iso3 for p in assessable), assess_many(ruleset, validated)))
