@@ -245,16 +245,15 @@ def verify(result_file, ruleset, fmt, output):
 
     Exits 0 when it reproduces, 1 when it does not.
     """
-    import json
     from .engine.errors import McofError
+    from .engine.jsonio import parse_json
     from .engine.render import to_json
     from .engine.verify import verify as run_verify, verify_text
     try:
-        record = json.loads(Path(result_file).read_text(encoding="utf-8"))
+        text = Path(result_file).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise McofError(f"cannot read the result: {error}", where=result_file) from None
-    except json.JSONDecodeError as error:
-        raise McofError(f"not JSON: {error.msg}", where=f"{result_file}:{error.lineno}") from None
+    record = parse_json(text, result_file)
     report = run_verify(record, ruleset)
     emit(to_json(report) if fmt == "json" else verify_text(report), output)
     if not report["reproduces"]:

@@ -60,7 +60,7 @@ def test_what_is_not_a_result_is_a_clean_error(tmp_path):
     assert result.exit_code == 1 and result.stderr.startswith("Error:") and "not an mcof assessment or batch result" in result.stderr
     bad.write_text("{nope")
     result = run("verify", str(bad))
-    assert result.exit_code == 1 and "not JSON" in result.stderr and "x.json:1" in result.stderr
+    assert result.exit_code == 1 and "malformed JSON" in result.stderr and "x.json:1" in result.stderr
 
 
 def test_a_batch_reproduces_from_its_recorded_inputs_mapping_and_thresholds(tmp_path):
