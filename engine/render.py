@@ -37,8 +37,10 @@ def _console(width: int | None, color: bool):
     if width is None:
         import shutil
         width = shutil.get_terminal_size((120, 24)).columns if color else 120
+    # markup off: sector names, profile values and country names come from files anyone can
+    # edit, and "[/bold]" in one would be read as markup (or fail as a closing tag)
     console = Console(file=buffer, width=width, force_terminal=color, color_system="standard" if color else None,
-                      highlight=False, soft_wrap=False)
+                      highlight=False, soft_wrap=False, markup=False)
     return console, buffer
 
 
@@ -74,10 +76,11 @@ def _rules(entry) -> str:
 
 def assessment_table(result: Assessment, sectors: dict[str, str], *, color: bool = False,
                      width: int | None = None) -> str:
+    from rich.markup import escape
     from rich.table import Table
     console, buffer = _console(width, color)
     profile = ", ".join(f"{k}={fmt_value(v)}" for k, v in result.profile.items())
-    console.print(f"[bold]Profile[/bold]: {profile}", markup=True)
+    console.print(f"[bold]Profile[/bold]: {escape(profile)}", markup=True)
     # A summary that fits a terminal: quotes and citations are in markdown, html, json and explain.
     table = Table(title="Sectors of assistance", show_lines=False)
     table.add_column("Phase", no_wrap=True)
@@ -121,7 +124,7 @@ def assessment_table(result: Assessment, sectors: dict[str, str], *, color: bool
         console.print("Unknown facts (not in the profile): " + ", ".join(result.unknown_facts))
     for line in hints:
         console.print("  " + line)
-    console.print(f"[dim]{_footer(result)}[/dim]", markup=True)
+    console.print(f"[dim]{escape(_footer(result))}[/dim]", markup=True)
     console.print("Quotes and citations: --format markdown|html|json; why a sector is or is not recommended: "
                   "mcof explain PROFILE --sector SLUG")
     return buffer.getvalue()
