@@ -134,6 +134,21 @@ def main(no_cache):
     """
     if no_cache:
         os.environ["MCOF_NO_CACHE"] = "1"
+    exit_cleanly_on_termination()
+
+
+def exit_cleanly_on_termination() -> None:
+    """SIGTERM and SIGHUP (a stopped job, a closed terminal) end mcof as Ctrl-C does: as an
+    exception, so every writer removes its temporary file (engine/outputfile.py)."""
+    import signal
+    import threading
+
+    def leave(signum, _frame):
+        raise SystemExit(128 + signum)
+    if threading.current_thread() is threading.main_thread():
+        for name in ("SIGTERM", "SIGHUP"):
+            if hasattr(signal, name):
+                signal.signal(getattr(signal, name), leave)
 
 
 @main.command()
