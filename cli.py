@@ -570,8 +570,12 @@ def sweep(profile, varies, assignments, ruleset, changing_only, mapping_name, da
             raise click.UsageError("--mapping needs --data (the tables) and --country (ISO3 codes)")
         from .engine.batch.countries import country_argument
         from .engine.batch.sweep import parse_threshold_vary, threshold_sweep
-        result = threshold_sweep(data_files, mapping_name, ruleset, [country_argument(c, "--country") for c in countries],
-                                 [parse_threshold_vary(text) for text in varies])
+        from .engine.provenance import file_input, with_provenance
+        iso3 = [country_argument(c, "--country") for c in countries]
+        result = threshold_sweep(data_files, mapping_name, ruleset, iso3, [parse_threshold_vary(text) for text in varies])
+        from . import load_ruleset
+        result = with_provenance(result, load_ruleset(ruleset), [file_input(path) for path in data_files],
+                                 {"mapping": result["mapping"], "countries": iso3, "vary": list(varies)})
         if changing_only:
             for country in result["countries"]:
                 country["rows"] = [r for r in country["rows"] if r["varies"]]
@@ -588,7 +592,9 @@ def sweep(profile, varies, assignments, ruleset, changing_only, mapping_name, da
         base.pop(name, None)
     if not {"crisis_type", "phase"} <= set(base) | {name for name, _ in variations}:
         raise click.UsageError("crisis_type and phase must be in the profile, --set or --vary")
-    result = run_sweep(rs, base, variations)
+    from .engine.provenance import profile_inputs, with_provenance
+    result = with_provenance(run_sweep(rs, base, variations), rs, profile_inputs(profile, assignments),
+                             {"vary": list(varies)})
     if changing_only:
         result["rows"] = [r for r in result["rows"] if r["varies"]]
     from .engine.render import sweep_text, to_json

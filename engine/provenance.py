@@ -55,3 +55,15 @@ def footer_line(record: dict) -> str:
     rs = record["ruleset"]
     return (f"{record['tool']['name']} {record['tool']['version']} · ruleset {rs['id']} sha256:{rs['sha256']}"
             f" · generated {record['generated_at']}")
+
+
+def footer_text(record: dict) -> str:
+    """The footer of terminal and markdown outputs: `footer_line`, then the inputs."""
+    inputs = "; ".join(_input_label(i) for i in record["inputs"])
+    return footer_line(record) + (f" · inputs: {inputs}" if inputs else "")
+
+
+def _input_label(item: dict) -> str:
+    if "file" in item:
+        return item["file"]
+    return "--set " + " ".join(item["set"])
