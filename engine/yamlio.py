@@ -82,8 +82,8 @@ def _construct_mapping(loader: LineLoader, node: yaml.MappingNode) -> LineDict:
             raise YamlRefused(f"a {'list' if isinstance(key, list) else 'mapping'} cannot be a key", key_node.start_mark,
                               "keys are names or numbers: remove the '?' or the brackets")
         if key in mapping:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key '{key}'", key_node.start_mark)
+            raise YamlRefused(f"duplicate key '{key}'", key_node.start_mark,
+                              f"give each key once; the first is on line {mapping.key_lines[key]}")
         mapping[key] = loader.construct_object(value_node, deep=True)
         mapping.key_lines[key] = key_node.start_mark.line + 1
     mapping.line = node.start_mark.line + 1
