@@ -376,6 +376,9 @@ class RecordStore:
             return [_record(row) for row in connection.execute(query)]
 
     def get(self, record_id: int) -> Record:
+        if isinstance(record_id, bool) or not isinstance(record_id, int):
+            raise RecordStoreError(f"a record id is a whole number, not {record_id!r}",
+                                   hint="`mcof records list` shows the ids")
         with self._database_errors(), self.engine.connect() as connection:
             row = connection.execute(sa.select(RECORDS).where(RECORDS.c.id == record_id)).first()
         if row is None:

@@ -131,6 +131,8 @@ def test_a_missing_record_says_where_to_look(store):
     with pytest.raises(RecordStoreError) as caught:
         store.get(12)
     assert "no record 12" in str(caught.value) and "`mcof records list`" in str(caught.value)
+    with pytest.raises(RecordStoreError, match="a record id is a whole number, not '12; drop table records'"):
+        store.get("12; drop table records")
 
 
 def test_save_refuses_what_is_not_an_assessment_with_provenance(store):
