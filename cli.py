@@ -373,9 +373,9 @@ def records_show(record_id, store, ruleset, fmt, output):
     from .engine.verify import ruleset_for
     rs = ruleset_for(rec.result, ruleset)
     title = rec.name or f"Record {rec.id}"
-    heading = "" if fmt == "html" else (
-        ("## " if fmt == "markdown" else "") + f"Record {rec.id}" + (f": {rec.name}" if rec.name else "")
-        + f" (saved {rec.created}, mcof {rec.version})\n" + (f"Note: {rec.note}\n" if rec.note else "") + "\n")
+    lines = [f"Record {rec.id}" + (f": {rec.name}" if rec.name else "") + f" (saved {rec.created}, mcof {rec.version})",
+             *([f"Note: {rec.note}"] if rec.note else [])]
+    heading = "" if fmt == "html" else ("\n\n" if fmt == "markdown" else "\n").join(lines) + "\n\n"
     emit(heading + render(rec.assessment(), fmt, ruleset=rs, title=title, color=use_color(output)), output)
 
 

@@ -118,7 +118,8 @@ def test_show_renders_the_stored_result_as_a_table_markdown_and_html(store, tmp_
     assert table.stdout.startswith("Record 1: Libya 2011 (saved 2023-11-14T22:13:20Z")
     assert "Note: for the audit" in table.stdout and "mm-during-transport-caught" in table.stdout
     markdown = run("records", "show", 1, "--records", store, "--format", "markdown")
-    assert markdown.stdout.startswith("## Record 1: Libya 2011") and "| during |" in markdown.stdout
+    assert markdown.stdout.startswith("Record 1: Libya 2011 (saved 2023-11-14T22:13:20Z, mcof ")
+    assert "\n\nNote: for the audit\n\n# MCOF assessment" in markdown.stdout and "| during |" in markdown.stdout
     page = tmp_path / "record.html"
     html = run("records", "show", 1, "--records", store, "--output", page)
     assert html.exit_code == 0, html.stderr
