@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FILES = ["README.md", "docs/batch.md"]
+FILES = ["README.md", "docs/batch.md", "docs/records.md"]
 ENVIRONMENT = {"SOURCE_DATE_EPOCH": "1764547200", "COLUMNS": "120", "NO_COLOR": "1"}
 COG_ARGS = ["-I", str(Path(__file__).parent), "-p", "from transcripts import limits_table, transcript"]
 # "{scratch}" in a command is a throw-away directory for its output files, shown as "".

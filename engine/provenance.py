@@ -27,8 +27,12 @@ def file_input(path: str | Path) -> dict:
     return {"file": str(path), "sha256": hashlib.sha256(data).hexdigest()}
 
 
+def tool() -> dict:
+    return {"name": "mcof", "version": __version__}
+
+
 def provenance(ruleset: Ruleset, inputs: list[dict] | None = None, parameters: dict | None = None) -> dict:
-    return {"tool": {"name": "mcof", "version": __version__},
+    return {"tool": tool(),
             "ruleset": {"id": ruleset.id, "sha256": ruleset.sha256},
             "inputs": inputs or [], "parameters": parameters or {}, "generated_at": generated_at()}
 

@@ -116,6 +116,11 @@ HELP_CASES = [
     (["rules", "test"], "Run the ruleset's own test cases"),
     (["rules", "sentences"], "Every sentence of the paragraphs the ruleset reads"),
     (["verify"], "say whether it still reproduces"),
+    (["records"], "assessments saved with `mcof assess --record`"),
+    (["records", "list"], "List the decision records, newest first"),
+    (["records", "show"], "stored result as `mcof assess` printed it"),
+    (["records", "verify"], "Exits 0 when it reproduces, 1 when it does not"),
+    (["records", "export"], "provenance included"),
     (["schema"], "Editors can validate YAML with it"),
 ]
 HELP_PHRASES = {" ".join(command): phrase for command, phrase in HELP_CASES}
