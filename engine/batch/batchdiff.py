@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from ..assessment import phase_rank
+from ..outputfile import commit, discard, stage
 from ..results import Provenanced
 from ..ruleset import BUILTIN_NAMES, Ruleset, load_ruleset
 from ..whatif import CHANGE_KINDS, change_kind, facts_behind
@@ -577,10 +578,11 @@ CHANGE_COLUMNS = ["step", "unit", "name", "sector", "sector_name", "phase", "cha
                   "evidence_a", "evidence_b", "crosswalk"]
 
 
-def csv_files(result: BatchDiff, path: str | Path) -> dict[Path, bytes]:
+def write_csv(result: BatchDiff, path: str | Path) -> list[Path]:
     """The CSV form: ``X.csv`` (one row per change, each step numbered ``A>B`` by output),
     ``X.trend.csv`` (unit x sector, the level in each output; ``absent`` where the unit is not
-    in that output) and ``X.provenance.json``. Cells as in the batch tables."""
+    in that output) and ``X.provenance.json``; cells as in the batch tables, the files
+    written together or not at all (engine/outputfile.py). The paths written."""
     p = Path(path)
     changes = [{"step": f"{s.a + 1}>{s.b + 1}", **c.to_dict()} for s in result.steps for c in s.changes]
     for row in changes:
@@ -590,7 +592,14 @@ def csv_files(result: BatchDiff, path: str | Path) -> dict[Path, bytes]:
               **{label: "absent" if level is None else level for label, level in zip(labels, r["levels"])}}
              for r in result.trend]
     record = (json.dumps(result.provenance or {}, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-    return {p: _csv_bytes(changes, CHANGE_COLUMNS),
-            p.with_name(p.stem + ".trend.csv"): _csv_bytes(trend, ["unit", "name", "sector", "sector_name", *labels]),
-            p.with_name(p.stem + ".provenance.json"): record}
+    files = {p: _csv_bytes(changes, CHANGE_COLUMNS),
+             p.with_name(p.stem + ".trend.csv"): _csv_bytes(trend, ["unit", "name", "sector", "sector_name", *labels]),
+             p.with_name(p.stem + ".provenance.json"): record}
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for target, data in files.items():
+            staged.append((stage(target, lambda handle, data=data: handle.write(data)), target))
+        return commit(staged)
+    finally:
+        discard(staged)   # after a commit there is nothing left to discard
 
