@@ -490,15 +490,16 @@ def _moved_out(a: BatchOutput, b: BatchOutput, moved_a: list[dict], moved_b: lis
 
 
 def _behind(a: BatchOutput, b: BatchOutput, unit: str, causes: set[str], thresholds: dict) -> dict:
-    """What differs behind a change: the unit's facts among ``causes``, the evidence lines on
-    them that only one output has, the indicator readings both record differently, and the
-    thresholds those lines name that the runs set differently."""
+    """What differs behind a change: the unit's facts among ``causes`` (those its rules read)
+    that differ, the evidence lines on them that only one output has, the indicator readings
+    both record differently, and the thresholds those lines name that the runs set differently."""
     sa, sb = a.settings.get(unit, {}), b.settings.get(unit, {})
     facts = {f: [sa.get(f, "unknown"), sb.get(f, "unknown")] for f in sorted(causes)
              if sa.get(f, "unknown") != sb.get(f, "unknown")}
-    relevant = causes | set(facts)
-    lines_a = [line for line in a.evidence.get(unit, ()) if concluded_fact(line) in relevant]
-    lines_b = [line for line in b.evidence.get(unit, ()) if concluded_fact(line) in relevant]
+    # the lines on the facts that changed (a line on an unchanged fact can differ only in what
+    # an output left out: a unit with no recommendation lists no phase)
+    lines_a = [line for line in a.evidence.get(unit, ()) if concluded_fact(line) in facts]
+    lines_b = [line for line in b.evidence.get(unit, ()) if concluded_fact(line) in facts]
     only_a = [line for line in lines_a if line not in lines_b]
     only_b = [line for line in lines_b if line not in lines_a]
     read_a, read_b = readings(only_a), readings(only_b)
