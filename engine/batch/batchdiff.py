@@ -34,7 +34,7 @@ from ..assessment import phase_rank
 from ..outputfile import commit, discard, stage
 from ..results import Provenanced
 from ..ruleset import BUILTIN_NAMES, Ruleset, load_ruleset
-from ..whatif import CHANGE_KINDS, change_kind, facts_behind
+from ..whatif import change_kind, facts_behind
 from .errors import InputError
 from .outputs import _csv_bytes, output_paths, read_csv_cell
 
@@ -46,7 +46,6 @@ SUMMARY_META = ("country", "unknown_facts", "row_errors", "ruleset")
 RUN_COUNTS = ("countries", "assessed", "not_assessed", "failed_rows")
 # a 2012 entry whose crosswalk link leads out of the 2021 sectors
 MOVED_OUT = "moved_out"
-BATCH_CHANGE_KINDS = CHANGE_KINDS + (MOVED_OUT,)
 NOT_A_BATCH_OUTPUT = ("give the .json written by `mcof batch ... --output out.json`, or the long table "
                       "out.csv with out.summary.csv and out.provenance.json beside it")
 
@@ -75,10 +74,6 @@ class BatchOutput:
     evidence: dict[str, tuple[str, ...]]                   # unit -> its evidence lines
     settings: dict[str, dict]                              # unit -> its facts and context values
     warnings: list[str] = field(default_factory=list)
-
-    @property
-    def label(self) -> str:
-        return f"{self.path} ({self.ruleset.id})"
 
 
 def read_batch_output(path: str | Path) -> BatchOutput:
