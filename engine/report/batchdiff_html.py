@@ -27,7 +27,7 @@ def _change(c, a: int, b: int) -> dict:
     symbol, colour = CHANGE_MARKS[c.change]
     return {"unit": c.unit, "name": c.name, "sector": c.sector, "sector_name": c.sector_name, "phase": c.phase,
             "change": c.change, "symbol": symbol, "colour": colour, "from": c.from_level, "to": c.to_level,
-            "from_rank": _rank(c.from_level), "to_rank": _rank(c.to_level),
+            "from_rank": _rank(c.from_level or ""), "to_rank": _rank(c.to_level or ""),   # None: not recommended
             "rules_gained": c.rules_gained, "rules_lost": c.rules_lost,
             "facts": [f"{k}: {fmt_value(x)} → {fmt_value(y)}" for k, (x, y) in c.facts_changed.items()],
             "behind": [line.strip() for line in change_behind_lines(c, a, b, "")]}
@@ -67,5 +67,5 @@ def render_batch_diff_report(result, title: str | None = None) -> str:
         title=title or f"MCOF batch-diff: {outputs} batch outputs compared ({result.space['id']})",
         result=result, outputs=result.outputs, steps=[_step(s, result.sectors) for s in result.steps],
         strips=strips, strip_width=strip_width, trend=[r for r in result.trend if r["changes"]],
-        cell_w=CELL_W, cell_h=CELL_H, levels=LEVELS, change_marks=CHANGE_MARKS,
+        cell_w=CELL_W, cell_h=CELL_H, rank=_rank, change_marks=CHANGE_MARKS,
         provenance=result.provenance, footer=footer_line(result.provenance) if result.provenance else "")

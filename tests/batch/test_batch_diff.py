@@ -370,10 +370,24 @@ def test_report_opens_in_chromium_with_every_change_and_strip(runs, tmp_path):
     outputs = [read_batch_output(p) for p in (runs["2012"], runs["2021"], runs["raised"])]
     result = with_provenance(compare_outputs(outputs, units={"ALB", "BHS", "SDN"}), load_ruleset("2021"), [], {})
     page = tmp_path / "batch-diff.html"
-    page.write_text(render_batch_diff_report(result), encoding="utf-8")
+    html = render_batch_diff_report(result)
+    # click the "#2" header (sort by level) and filter on one country, as a reader would
+    probe = """<script>
+var t = document.getElementById("changes-1-2"); t.tHead.rows[0].cells[5].click();
+var ranks = Array.prototype.map.call(t.tBodies[0].rows, function (r) { return +r.cells[5].getAttribute("data-rank"); });
+var input = document.querySelector('input[data-filter="changes-1-2"]'); input.value = "sudan";
+input.dispatchEvent(new Event("input"));
+var shown = Array.prototype.filter.call(t.tBodies[0].rows, function (r) { return r.style.display !== "none"; }).length;
+var out = document.createElement("pre"); out.id = "probe"; out.textContent = JSON.stringify({ranks: ranks, shown: shown});
+document.body.appendChild(out);
+</script>"""
+    page.write_text(html.replace("</body>", probe + "</body>"), encoding="utf-8")
     dom = dump_dom(page)
+    seen = json.loads(re.search(r'<pre id="probe">(.*?)</pre>', dom).group(1))
+    assert seen["ranks"] == sorted(seen["ranks"]) and len(seen["ranks"]) == len(result.steps[0].changes)
+    assert seen["shown"] == sum(1 for c in result.steps[0].changes if c.unit == "SDN") > 0
     for step in result.steps:
         for c in step.changes:
-            assert f'<tr data-unit="{c.unit}" data-sector="{c.sector}" data-phase="{c.phase}" data-change="{c.change}">' in dom
+            assert f'<tr data-unit="{c.unit}" data-sector="{c.sector}" data-phase="{c.phase}" data-change="{c.change}"' in dom
     assert dom.count('<div class="strip"') == len({r["sector"] for r in result.trend if r["sector"]}) > 0
     assert screenshot(page, tmp_path / "batch-diff.png", "1280,900").stat().st_size > 10_000
