@@ -15,7 +15,7 @@ FORMATS = ["table", "json", "markdown"]
 
 # An output file's extension picks the format unless --format says otherwise.
 FORMAT_OF_EXTENSION = {".json": "json", ".md": "markdown", ".markdown": "markdown", ".html": "html",
-                       ".htm": "html", ".txt": "table"}
+                       ".htm": "html", ".txt": "table", ".csv": "csv"}
 
 
 def format_from_output(ctx: click.Context) -> None:
@@ -906,6 +906,87 @@ def batch(inputs, mapping_name, ruleset, output, report_path, thresholds, encodi
         raise click.ClickException(f"{len(report.failed_rows)} row(s) could not be used; every good row was "
                                    f"processed; see the errors table ({report.written[-1] if report.written else output})")
 
+
+
+@main.command("batch-diff")
+@click.argument("outputs", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@format_option(FORMATS + ["csv", "html"])
+@output_option
+@click.option("--sector", "sectors", multiple=True, metavar="SECTOR",
+              help="Only this sector (slug, number or name; a 2012 slug is read through the crosswalk when "
+                   "2021 outputs are compared). Repeatable.")
+@click.option("--country", "countries", multiple=True, metavar="COUNTRY",
+              help="Only this unit: a country (ISO3, ISO2 or name), or the unit's id when the batches are "
+                   "not keyed by ISO3. Repeatable.")
+def batch_diff(outputs, fmt, output, sectors, countries):
+    """What changed between two or more `mcof batch` outputs (OUTPUTS: each a .json, or the
+    long .csv with its .summary.csv and .provenance.json beside it), in the order given.
+
+    Per unit, sector and phase: added, removed, level_raised, level_lowered or
+    justification_changed, with the rules that fire in one output and not the other, the
+    facts they read that differ, the evidence lines behind them (indicator values and
+    thresholds) and the thresholds the runs set differently. 2012 and 2021 outputs are
+    compared in the 2021 sectors, through the crosswalk. Three or more outputs add a trend
+    table (and small multiples in HTML). CSV needs --output (a change table, a trend table
+    and the provenance). Exits 2 on an input it cannot compare, as diff(1) does.
+
+    \b
+    Example:
+      mcof batch-diff out2012.json out2021.json --format html --output changes.html
+    """
+    from .engine.errors import McofError
+    try:
+        _batch_diff(outputs, fmt, output, sectors, countries)
+    except McofError as error:
+        failure = click.ClickException(str(error))
+        failure.exit_code = 2
+        raise failure from None
+
+
+def _batch_diff(paths, fmt, output, sector_texts, country_texts):
+    from .engine.batch.batchdiff import compare_outputs, read_batch_output, sector_space, write_csv
+    from .engine.batch.countries import country_argument
+    from .engine.errors import ProfileError, did_you_mean
+    from .engine.names import resolve_sector
+    from .engine.provenance import file_input, with_provenance
+    if len(paths) < 2:
+        raise click.UsageError("give two or more batch outputs to compare")
+    if fmt == "csv" and output is None:
+        raise click.UsageError("--format csv writes several files: give --output FILE.csv")
+    outputs = [read_batch_output(path) for path in paths]
+    space = sector_space(outputs)
+    sectors = []
+    for text in sector_texts:
+        slug, note = resolve_sector(space, text)
+        if note:
+            click.echo(f"note: {note}", err=True)
+        sectors.append(slug)
+    units = []
+    known = {unit for o in outputs for unit in o.names}
+    for text in country_texts:
+        unit = country_argument(text, "--country") if outputs[0].unit_column == "iso3" else text.strip()
+        if unit not in known:
+            raise ProfileError(f"{unit} is in none of the outputs", where="--country",
+                               hint=did_you_mean(unit, known) or f"the outputs are keyed by {outputs[0].unit_column}")
+        units.append(unit)
+    result = with_provenance(compare_outputs(outputs, sectors=sectors, units=units), space,
+                             [file_input(f) for o in outputs for f in o.files],
+                             {"outputs": [o.provenance for o in outputs], "compared_in": space.summary(),
+                              "sectors": sectors, "units": units})
+    if fmt == "csv":
+        for path in write_csv(result, output):
+            click.echo(f"wrote {path}", err=True)
+        return
+    if fmt == "json":
+        from .engine.render import to_json
+        text = to_json(result.to_dict())
+    elif fmt == "html":
+        from .engine.report.batchdiff_html import render_batch_diff_report
+        text = render_batch_diff_report(result)
+    else:
+        from .engine.render import batch_diff_text
+        text = batch_diff_text(result, markdown=fmt == "markdown")
+    emit(text, output)
 
 if __name__ == "__main__":
     main()

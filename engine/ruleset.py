@@ -140,7 +140,7 @@ def _load(directory: Path) -> Ruleset:
 
 
 def _load_parent(r, inherits: dict) -> Ruleset:
-    parent = load_ruleset((r.directory / inherits["ruleset"]).resolve())
+    parent = load_ruleset(r.path(inherits["ruleset"], f"{r.directory / 'ruleset.yaml'} (inherits.ruleset)"))
     r.files.extend(parent.files)
     for key, document in parent.documents.items():
         r.documents.setdefault(key, document)

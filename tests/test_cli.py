@@ -112,6 +112,7 @@ HELP_CASES = [
     (["compare"], "under the 2012 framework and the 2021 Addendum"),
     (["crosswalk"], "each link cited and reasoned"),
     (["batch"], "the exit status is 1 when any row failed"),
+    (["batch-diff"], "2012 and 2021 outputs are compared in the 2021 sectors, through the crosswalk"),
     (["diagrams"], "The five Annex I scenario diagrams, reconstructed from the rules"),
     (["rules", "test"], "Run the ruleset's own test cases"),
     (["rules", "sentences"], "Every sentence of the paragraphs the ruleset reads"),
