@@ -383,7 +383,7 @@ def compare_outputs(outputs: Sequence[BatchOutput], *, sectors: Iterable[str] | 
         settings = settings_changed(a.provenance, b.provenance)
         changes = [c for c in _changes(a, b, entries_a, entries_b, space, names, settings.get("thresholds", {}))
                    if wanted(c.unit, c.sector, c.crosswalk)]
-        changes += [c for c in _moved_out(a, b, moved_a, moved_b, names) if wanted(c.unit, c.sector)]
+        changes += [c for c in _moved_out(a, b, moved_a, moved_b, names, space) if wanted(c.unit, c.sector)]
         order = _unit_order(a, b)
         changes.sort(key=lambda c: (order[c.unit], c.change == MOVED_OUT,
                                     list(names).index(c.sector), phase_rank(c.phase)))
@@ -467,20 +467,30 @@ def _changes(a: BatchOutput, b: BatchOutput, entries_a: dict, entries_b: dict, s
 
 
 def _moved_out(a: BatchOutput, b: BatchOutput, moved_a: list[dict], moved_b: list[dict],
-               names: dict[str, str]) -> list[UnitChange]:
-    """Entries of one side that the crosswalk carries out of the sectors (no counterpart row)."""
+               names: dict[str, str], space: Ruleset) -> list[UnitChange]:
+    """Entries that the crosswalk carries out of the sectors (no counterpart row). One side
+    only: a ``moved_out`` change naming where it went. Both sides (two outputs of the older
+    ruleset): compared with each other like any entry, so an unchanged one is no change."""
     both = set(a.names) & set(b.names)
+    keyed_a = {(m["unit"], m["sector"], m["phase"]): m for m in moved_a if m["unit"] in both}
+    keyed_b = {(m["unit"], m["sector"], m["phase"]): m for m in moved_b if m["unit"] in both}
     out = []
-    for side, moved in (("a", moved_a), ("b", moved_b)):
-        for m in moved:
-            if m["unit"] not in both:
+    for key in list(keyed_a) + [k for k in keyed_b if k not in keyed_a]:
+        ma, mb = keyed_a.get(key), keyed_b.get(key)
+        m = ma or mb
+        if ma and mb:
+            kind = change_kind(space, ma["level"], mb["level"], set(ma["rules"]) == set(mb["rules"]))
+            if kind is None:
                 continue
-            out.append(UnitChange(
-                unit=m["unit"], name=b.names[m["unit"]], sector=m["sector"],
-                sector_name=names.get(m["sector"], m["sector"]), phase=m["phase"], change=MOVED_OUT,
-                from_level=m["level"] if side == "a" else None, to_level=m["level"] if side == "b" else None,
-                rules_lost=tuple(m["rules"]) if side == "a" else (), rules_gained=tuple(m["rules"]) if side == "b" else (),
-                crosswalk=({"from": m["from"], "link": m["link"], "relation": m["relation"], "to": m["to"]},)))
+        else:
+            kind = MOVED_OUT
+        rules_a, rules_b = set(ma["rules"]) if ma else set(), set(mb["rules"]) if mb else set()
+        out.append(UnitChange(
+            unit=m["unit"], name=b.names[m["unit"]], sector=m["sector"],
+            sector_name=names.get(m["sector"], m["sector"]), phase=m["phase"], change=kind,
+            from_level=ma["level"] if ma else None, to_level=mb["level"] if mb else None,
+            rules_lost=tuple(sorted(rules_a - rules_b)), rules_gained=tuple(sorted(rules_b - rules_a)),
+            crosswalk=({"from": m["from"], "link": m["link"], "relation": m["relation"], "to": m["to"]},)))
     return out
 
 

@@ -240,6 +240,16 @@ def test_three_outputs_give_a_trend_of_each_units_highest_level(runs):
         assert row["levels"] == want and row["changes"] == (len(set(want)) > 1)
 
 
+def test_two_older_outputs_compared_in_the_newer_sectors_show_only_what_differs_between_them(runs):
+    """With a 2021 output among them, two 2012 outputs are compared in 2021's sectors; what the
+    crosswalk moves out of the sectors is the same entry on both sides, so it is no change."""
+    in_2021 = diff_of(runs["2012"], runs["raised"], runs["2021"]).steps[0]
+    in_2012 = diff_of(runs["2012"], runs["raised"]).steps[0]
+    assert not [c for c in in_2021.changes if c.change == "moved_out"]
+    assert {(c.unit, c.phase, c.change) for c in in_2021.changes if c.sector == "migration_policy_legislation"} == \
+        {(c.unit, c.phase, c.change) for c in in_2012.changes if c.sector == "migration_policy_legislation"}
+
+
 def test_csv_input_gives_the_same_comparison_as_json(runs):
     from_json = diff_of(runs["2012"], runs["raised"]).steps[0]
     from_csv = diff_of(runs["2012csv"], runs["raised"]).steps[0]
