@@ -34,9 +34,9 @@ def read_profile_file(path: str | Path) -> dict:
         raise ProfileError(f"profile larger than {MAX_PROFILE_BYTES:,} bytes", where=where,
                            hint="a profile is one mapping of facts; check you gave the right file")
     if where.lower().endswith(".json"):
-        return _profile_mapping(_parse_json(text, where), where)
+        return profile_mapping(parse_json(text, where), where)
     _refuse_aliases(text, where)
-    return _profile_mapping(parse_yaml(text, where, ProfileError), where)
+    return profile_mapping(parse_yaml(text, where, ProfileError), where)
 
 
 def _read_text(path: Path) -> str:
@@ -63,7 +63,9 @@ def _refuse_aliases(text: str, where: str) -> None:
         return  # parse_yaml reports the malformed YAML with its line
 
 
-def _parse_json(text: str, where: str):
+def parse_json(text: str, where: str):
+    """JSON as a profile file's is read (an HTTP request's body too): a key given twice, or
+    nesting too deep, is a ProfileError naming `where`, never a silent last-one-wins."""
     def no_duplicates(pairs):
         keys = [k for k, _ in pairs]
         duplicate = next((k for k in keys if keys.count(k) > 1), None)
@@ -79,7 +81,8 @@ def _parse_json(text: str, where: str):
                            hint="a profile is one flat mapping of facts") from None
 
 
-def _profile_mapping(data, where: str) -> dict:
+def profile_mapping(data, where: str) -> dict:
+    """Parsed profile data as the mapping of facts it must be (empty for an empty file)."""
     if data is None:
         return {}
     if not isinstance(data, dict):
