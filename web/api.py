@@ -22,7 +22,7 @@ from ..engine.profile import normalize_profile, parse_json, profile_mapping
 from ..engine.schema import json_schema
 from ..engine.version import __version__
 from . import pages
-from .query import ruleset_name
+from .query import canonical, ruleset_name
 from .security import check_api_post
 
 JSON = "application/json"
@@ -46,7 +46,8 @@ async def body_json(request: Request):
 
 def profile_of(request: Request, data, where: str = "request body") -> tuple[str, dict]:
     name = ruleset_name(request.query_params.get("ruleset"))
-    return name, normalize_profile(request.app.state.service.ruleset(name), profile_mapping(data, where), where)
+    ruleset = request.app.state.service.ruleset(name)
+    return name, canonical(ruleset, normalize_profile(ruleset, profile_mapping(data, where), where))
 
 
 async def api_assess(request: Request) -> Response:

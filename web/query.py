@@ -52,7 +52,7 @@ def profile_from_pairs(ruleset: Ruleset, pairs: list[tuple[str, str]], where: st
             raise ProfileError(f"fact '{name}' given {len(values)} times", where=where, hint="give it once")
         else:
             data[name] = coerce_text(spec, values[0])
-    return normalize_profile(ruleset, data, where)
+    return canonical(ruleset, normalize_profile(ruleset, data, where))
 
 
 def value_text(value: Any) -> str:
@@ -67,6 +67,12 @@ def value_text(value: Any) -> str:
 def ordered(ruleset: Ruleset, profile: Mapping[str, Any]) -> list[str]:
     """The profile's facts in the catalogue's order (crisis type and phase first)."""
     return [name for name in ruleset.input_facts() if name in profile]
+
+
+def canonical(ruleset: Ruleset, profile: Mapping[str, Any]) -> dict:
+    """The profile with its facts in the catalogue's order: however a request orders them, the
+    outputs are the same bytes (those of `mcof assess --set ...` in that order)."""
+    return {name: profile[name] for name in ordered(ruleset, profile)}
 
 
 def assignments(ruleset: Ruleset, profile: Mapping[str, Any]) -> list[str]:

@@ -35,8 +35,7 @@ class RecordsAdapter:
 
 async def records_page(request: Request) -> HTMLResponse:
     adapter: RecordsAdapter = request.app.state.records
-    return pages.page(request, "records.html.j2", 200 if adapter.ready else 503, page="records",
-                      ready=adapter.ready)
+    return pages.page(request, "records.html.j2", page="records", ready=adapter.ready)
 
 
 def routes() -> list:
