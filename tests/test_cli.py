@@ -117,6 +117,7 @@ HELP_CASES = [
     (["rules", "sentences"], "Every sentence of the paragraphs the ruleset reads"),
     (["verify"], "say whether it still reproduces"),
     (["schema"], "Editors can validate YAML with it"),
+    (["serve"], "Serve the web pages and the JSON API"),
 ]
 HELP_PHRASES = {" ".join(command): phrase for command, phrase in HELP_CASES}
 
