@@ -37,8 +37,10 @@ def _console(width: int | None, color: bool):
     if width is None:
         import shutil
         width = shutil.get_terminal_size((120, 24)).columns if color else 120
+    # markup off: sector names, profile values and country names come from files anyone can
+    # edit, and "[/bold]" in one would be read as markup (or fail as a closing tag)
     console = Console(file=buffer, width=width, force_terminal=color, color_system="standard" if color else None,
-                      highlight=False, soft_wrap=False)
+                      highlight=False, soft_wrap=False, markup=False)
     return console, buffer
 
 
@@ -51,9 +53,8 @@ def _level_text(level: str, color: bool):
 def _footer(result: Assessment | Explanation) -> str:
     """What produced the result: the provenance when the CLI recorded it, else ruleset and tool."""
     if result.provenance is not None:
-        from .provenance import footer_line
-        inputs = "; ".join(i.get("file") or "--set " + " ".join(i["set"]) for i in result.provenance["inputs"])
-        return footer_line(result.provenance) + (f" · inputs: {inputs}" if inputs else "")
+        from .provenance import footer_text
+        return footer_text(result.provenance)
     rs = result.ruleset
     return f"ruleset {rs['id']} sha256:{rs['sha256']} · mcof {result.tool['version']}"
 
@@ -74,10 +75,11 @@ def _rules(entry) -> str:
 
 def assessment_table(result: Assessment, sectors: dict[str, str], *, color: bool = False,
                      width: int | None = None) -> str:
+    from rich.markup import escape
     from rich.table import Table
     console, buffer = _console(width, color)
     profile = ", ".join(f"{k}={fmt_value(v)}" for k, v in result.profile.items())
-    console.print(f"[bold]Profile[/bold]: {profile}", markup=True)
+    console.print(f"[bold]Profile[/bold]: {escape(profile)}", markup=True)
     # A summary that fits a terminal: quotes and citations are in markdown, html, json and explain.
     table = Table(title="Sectors of assistance", show_lines=False)
     table.add_column("Phase", no_wrap=True)
@@ -121,7 +123,7 @@ def assessment_table(result: Assessment, sectors: dict[str, str], *, color: bool
         console.print("Unknown facts (not in the profile): " + ", ".join(result.unknown_facts))
     for line in hints:
         console.print("  " + line)
-    console.print(f"[dim]{_footer(result)}[/dim]", markup=True)
+    console.print(f"[dim]{escape(_footer(result))}[/dim]", markup=True, soft_wrap=True)  # one line, to copy whole
     console.print("Quotes and citations: --format markdown|html|json; why a sector is or is not recommended: "
                   "mcof explain PROFILE --sector SLUG")
     return buffer.getvalue()
@@ -285,6 +287,20 @@ def records_table(rows: list[dict], columns: list[str], *, title: str | None = N
     return buffer.getvalue()
 
 
+def _provenance_footer(record: dict | None, rulesets: list[dict], markdown: bool, extra: str = "") -> str:
+    """What produced a text or markdown output: its provenance, and the hash of every ruleset
+    it read (compare reads two)."""
+    from .provenance import footer_text
+    lines = [f"ruleset {rs['id']} sha256:{rs['sha256']}" for rs in rulesets
+             if record is None or rs["id"] != record["ruleset"]["id"]]
+    if record is not None:
+        lines.append(footer_text(record))
+    lines[-1] += extra
+    if markdown:
+        return "\n---\n" + "\n".join(f"*{md(line)}*  " for line in lines)
+    return "\n".join(lines)
+
+
 def diff_text(result: Diff, sectors: dict[str, str], *, markdown: bool = False) -> str:
     out = []
     facts = result.facts_changed
@@ -308,7 +324,7 @@ def diff_text(result: Diff, sectors: dict[str, str], *, markdown: bool = False) 
     for c in result.coordination_changes:
         out.append(f"{'+' if c.change == 'added' else '-'} coordination with {c.partner} ({c.phase})")
     out.append("")
-    out.append(f"ruleset {result.ruleset['id']} sha256:{result.ruleset['sha256']}")
+    out.append(_provenance_footer(result.provenance, [result.ruleset], markdown))
     return "\n".join(out) + "\n"
 
 
@@ -316,9 +332,9 @@ def compare_text(result: Compare, *, markdown: bool = False) -> str:
     """``mcof compare``: one row per 2012 recommendation and its 2021 counterpart, or what is new."""
     rows = [dict(r.to_dict(), level_2012=r.level_2012 or "—", level_2021=r.level_2021 or "—",
                  sector_2012=r.sector_2012 or "—", phase=r.phase or "all") for r in result.rows]
-    footer = "".join(f"ruleset {v['id']} sha256:{v['sha256']}\n" for v in result.rulesets.values())
+    footer = _provenance_footer(result.provenance, list(result.rulesets.values()), markdown)
     return records_table(rows, ["phase", "sector_2012", "level_2012", "target_2021", "level_2021", "kind",
-                                "explanation"], title="2012 vs 2021", markdown=markdown) + footer
+                                "explanation"], title="2012 vs 2021", markdown=markdown) + footer + "\n"
 
 
 def sweep_text(result: dict, sectors: dict[str, str], *, markdown: bool = False) -> str:
@@ -331,7 +347,7 @@ def sweep_text(result: dict, sectors: dict[str, str], *, markdown: bool = False)
                   "changes": "yes" if row["varies"] else ""}
         record.update({h: level or "—" for h, level in zip(headers, row["levels"])})
         rows.append(record)
-    footer = f"\nruleset {result['ruleset']['id']} sha256:{result['ruleset']['sha256']}\n"
+    footer = "\n" + _provenance_footer(result.get("provenance"), [result["ruleset"]], markdown) + "\n"
     if not rows:
         return "No sector is recommended at any point of the sweep (or none changes, with --changing-only).\n" + footer
     return legend + records_table(rows, ["sector", "phase"] + headers + ["changes"],
@@ -403,7 +419,8 @@ def threshold_sweep_text(result: dict, *, markdown: bool = False) -> str:
             for line in flip["evidence_changed"]:
                 out.append(f"        {line}")
         out.append("")
-    out.append(f"ruleset {result['ruleset']['id']} sha256:{result['ruleset']['sha256']} · mapping {result['mapping']}")
+    out.append(_provenance_footer(result.get("provenance"), [result["ruleset"]], markdown,
+                                  extra=f" · mapping {result['mapping']}"))
     return "\n".join(out) + "\n"
 
 

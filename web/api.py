@@ -18,7 +18,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..engine.errors import ProfileError
-from ..engine.profile import normalize_profile, parse_json, profile_mapping
+from ..engine.jsonio import parse_json
+from ..engine.profile import normalize_profile, profile_mapping
 from ..engine.schema import json_schema
 from ..engine.version import __version__
 from . import pages
@@ -41,7 +42,7 @@ async def body_json(request: Request):
         raise ProfileError("the body is not UTF-8 text", where="request body", hint="send UTF-8 JSON") from None
     if not text.strip():
         raise ProfileError("the body is empty", where="request body", hint="send a profile as a JSON object")
-    return parse_json(text, "request body")
+    return parse_json(text, "request body", ProfileError)
 
 
 def profile_of(request: Request, data, where: str = "request body") -> tuple[str, dict]:

@@ -23,7 +23,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..engine.errors import McofError
-from ..engine.profile import MAX_PROFILE_BYTES
+from ..engine import limits
 from . import api, batch, pages, records
 from .security import Guard, Limits, wants_json
 from .service import Service
@@ -40,7 +40,7 @@ class Settings:
     records: str | None = None               # a SQLite path or an SQLAlchemy URL (None: the default store)
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
     # a diff carries two profiles; a body is a profile or two and a little JSON around them
-    max_body_bytes: int = 2 * MAX_PROFILE_BYTES + 64 * 1024
+    max_body_bytes: int = field(default_factory=lambda: 2 * limits.PROFILE_BYTES.value() + 64 * 1024)
     allowed_hosts: tuple[str, ...] = field(default=())  # Host headers accepted (empty: see hosts())
 
     def hosts(self) -> list[str]:

@@ -14,7 +14,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from ..engine.profile import normalize_profile, parse_json, profile_mapping
+from ..engine.errors import ProfileError
+from ..engine.jsonio import parse_json
+from ..engine.profile import normalize_profile, profile_mapping
 from . import pages
 from .query import canonical, ruleset_name
 from .security import check_api_post, checked_form
@@ -103,7 +105,7 @@ async def records_page(request: Request) -> Response:
 
 async def save_record(request: Request) -> Response:
     form = await checked_form(request)
-    data = parse_json(str(form.get("profile", "")), "profile")
+    data = parse_json(str(form.get("profile", "")), "profile", ProfileError)
     record = _save(request, ruleset_name(str(form.get("ruleset", ""))), data, form.get("name"), form.get("note"))
     return RedirectResponse(f"/records/{record.id}", status_code=303)
 

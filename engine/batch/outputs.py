@@ -229,7 +229,11 @@ def _xlsx_write(fh, tables: dict[str, tuple[list[dict], list[str] | None]], prov
     sheet("provenance", ["key", "value"],
           [[key, clean(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))]
            for key, value in provenance.items()], set(), "A2")
-    wb.save(fh)
+    # Saved to memory first: openpyxl's zip writer, failing on a full disk, is left open on the
+    # closed file and prints a traceback when collected; bytes are written (or fail) cleanly.
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    fh.write(buffer.getvalue())
 
 
 def _staged_files(p: Path, fmt: str, tables: dict, provenance: dict, sectors: set[str],
