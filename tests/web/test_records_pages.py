@@ -58,3 +58,16 @@ def test_the_records_api(store_client):
     bad = store_client.post("/api/records", json={"profile": {"crisis_type": "man_made", "phse": "x"}})
     assert bad.status_code == 400 and "unknown fact 'phse'" in bad.json()["error"]
     assert store_client.post("/api/records", json={"name": "no profile"}).status_code == 400
+
+
+def test_a_record_saved_from_the_page_verifies_from_the_cli(store_client, tmp_path):
+    from click.testing import CliRunner
+
+    from mcof.cli import main
+    page = store_client.get("/?ruleset=2021&crisis_type=health&phase=during")
+    form = {a["name"]: a.get("value", "") for _, a in elements(inside(page.text, "save-record-form")).elements
+            if a.get("name")}
+    saved = store_client.post("/records", data={**form, "name": "cholera"}, follow_redirects=False)
+    record_id = saved.headers["location"].rsplit("/", 1)[-1]
+    result = CliRunner().invoke(main, ["records", "verify", record_id, "--records", str(tmp_path / "records.sqlite")])
+    assert result.exit_code == 0 and "reproduces" in result.stdout
