@@ -988,5 +988,43 @@ def _batch_diff(paths, fmt, output, sector_texts, country_texts):
         text = batch_diff_text(result, markdown=fmt == "markdown")
     emit(text, output)
 
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. Anything but loopback exposes the server to the network: "
+                   "give it a --token.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.option("--records", "records_target", metavar="PATH|URL", default=None,
+              help="The decision records store: a SQLite file or an SQLAlchemy URL "
+                   "(default: the records library's own default store).")
+@click.option("--token", envvar="MCOF_SERVE_TOKEN", default=None, metavar="TEXT",
+              help="Require this token of every request (Authorization: Bearer TEXT, or the login page's "
+                   "cookie). Also MCOF_SERVE_TOKEN, which keeps it out of the process list.")
+@click.option("--max-upload-mb", default=20, show_default=True, type=click.IntRange(1, 512),
+              help="The batch page's upload limit, all files together.")
+def serve(host, port, records_target, token, max_upload_mb):
+    """Serve the web pages and the JSON API (docs/serve.md): the assess page (a form from the fact
+    catalogue, the grid, the wheel, why and why not, pin and diff), the diagrams, batch
+    uploads, decision records, and /api/assess, /api/explain, /api/diff.
+
+    Needs the serve extra: pip install 'mcof[serve]'.
+    """
+    import importlib.util
+    missing = [name for name in ("starlette", "uvicorn", "python_multipart") if importlib.util.find_spec(name) is None]
+    if missing:
+        error = click.ClickException(f"mcof serve needs the web packages ({', '.join(missing)} missing): "
+                                     "pip install 'mcof[serve]'")
+        error.exit_code = 2
+        raise error
+    import uvicorn
+    from .web.app import LOOPBACK, Settings, create_app
+    if host not in LOOPBACK and not token:
+        click.echo(f"warning: listening on {host} without --token: anyone who can reach this address can use "
+                   "the server (and save records); give --token or MCOF_SERVE_TOKEN", err=True)
+    app = create_app(Settings(host=host, token=token, records=records_target,
+                              max_upload_bytes=max_upload_mb * 1024 * 1024))
+    uvicorn.run(app, host=host, port=port, server_header=False, log_level="info")
+
+
 if __name__ == "__main__":
     main()

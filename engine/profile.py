@@ -34,9 +34,9 @@ def read_profile_file(path: str | Path) -> dict:
                            hint=f"a profile is one mapping of facts; check you gave the right file"
                                 f"; {limits.PROFILE_BYTES.how_to_raise()}")
     if where.lower().endswith(".json"):
-        return _profile_mapping(parse_json(text, where, ProfileError), where)
+        return profile_mapping(parse_json(text, where, ProfileError), where)
     _refuse_aliases(text, where)
-    return _profile_mapping(parse_yaml(text, where, ProfileError), where)
+    return profile_mapping(parse_yaml(text, where, ProfileError), where)
 
 
 def _read_text(path: Path, max_bytes: int) -> str:
@@ -63,7 +63,9 @@ def _refuse_aliases(text: str, where: str) -> None:
         return  # parse_yaml reports the malformed YAML with its line
 
 
-def _profile_mapping(data, where: str) -> dict:
+def profile_mapping(data, where: str) -> dict:
+    """Parsed profile data as the mapping of facts it must be (empty for an empty file); the
+    web app reads request bodies through it too."""
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -123,6 +123,7 @@ HELP_CASES = [
     (["records", "verify"], "Exits 0 when it reproduces, 1 when it does not"),
     (["records", "export"], "provenance included"),
     (["schema"], "Editors can validate YAML with it"),
+    (["serve"], "Serve the web pages and the JSON API"),
 ]
 HELP_PHRASES = {" ".join(command): phrase for command, phrase in HELP_CASES}
 
