@@ -6,9 +6,9 @@ outputs.py), built column-wise and written in chunks.
   cell is parsed once, by ``parse_value``. Row-level checks (keys, duplicates, skip rules)
   are the row path's own (``_InputRows``); secondary inputs are read by the row path.
 - **Mapping.** Conditions are evaluated over numpy arrays in three-valued logic (1 true,
-  0 false, -1 unknown), one chunk of units at a time, and their evidence texts assembled as
-  object arrays from the same pieces as the row path's (``group_parts``, ``member_suffix``,
-  ``comparison_tail``, ...).
+  0 false, -1 unknown), one chunk of units at a time (``MCOF_BATCH_CHUNK``, engine/limits.py),
+  and their evidence texts assembled as object arrays from the same pieces as the row
+  path's (``group_parts``, ``member_suffix``, ``comparison_tail``, ...).
 - **Assessing.** Units with the same facts share one profile: each distinct profile is
   validated and assessed once (``assess_many``), its long and summary cells built once by
   the row path's own ``_long_row`` and ``_summary_row``.
@@ -26,7 +26,6 @@ import contextlib
 import csv
 import gc
 import io
-import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +34,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from .. import limits
 from ..errors import McofError
 from ..outputfile import OutputWriteError, StagedFile, commit, discard, stage
 from ..profile import normalize_profile
@@ -52,7 +52,6 @@ from .tables import (ERROR_COLUMNS, ERROR_SUMMARY_COLUMNS, LONG_COLUMNS, _first_
                      _no_recommendation_row, _summary_row, build_error_rows, build_error_summary, evidence_shown,
                      keyed, ordered_recommendations, recommendation_facts)
 
-CHUNK_UNITS = int(os.environ.get("MCOF_BATCH_CHUNK", 20_000))
 TRUE, FALSE, UNKNOWN = 1, 0, -1
 _STATE = {TRUE: True, FALSE: False, UNKNOWN: None}
 _STATES = (TRUE, FALSE, UNKNOWN)                                    # the order of ...
@@ -140,6 +139,7 @@ class _ColumnRows(_InputRows):
         self.needed = sorted({i for name in self.spec.indicators
                               for i in _indexes(self.columns.get(name))})
         self.coders = {i: _Coder() for i in self.needed}
+        self.chunk = limits.BATCH_CHUNK.value()
         self.pending: list[list] = []
         self.kept_rows: list[int] = []     # each unit's row number
         self.error_at: list[int] = []      # len(errors) when each unit was kept: where its cell errors go
@@ -149,7 +149,7 @@ class _ColumnRows(_InputRows):
         self.kept_rows.append(rownum)
         self.error_at.append(len(self.errors))
         self.pending.append(r)
-        if len(self.pending) >= CHUNK_UNITS:
+        if len(self.pending) >= self.chunk:
             self.flush()
         return None
 
@@ -741,6 +741,7 @@ def write_columnar(table: ColumnTable, ruleset: Ruleset, output: str | Path, pro
     sectors = ruleset.sector_slugs
     assessor = _Assessor(ruleset, mapping, list(sectors))
     outcome = StreamedBatch(ruleset, [], units, table.files, unit_count=len(table))
+    chunk_size = limits.BATCH_CHUNK.value()
     row_errors = Counter(e.iso3 for e in table.errors if e.severity == "error" and e.iso3)
     staged: list[tuple[Path, Path]] = []
     try:
@@ -756,8 +757,8 @@ def write_columnar(table: ColumnTable, ruleset: Ruleset, output: str | Path, pro
             long_columns = keyed(LONG_COLUMNS, units)
             _header(long_writer, long_columns, "long" if hxl else None, set(sectors))
             summary_header = False
-            for start in range(0, len(table), CHUNK_UNITS):
-                chunk_units = slice(start, min(start + CHUNK_UNITS, len(table)))
+            for start in range(0, len(table), chunk_size):
+                chunk_units = slice(start, min(start + chunk_size, len(table)))
                 keys = table.keys[chunk_units]
                 chunk = _evaluate(_chunk_values(table, chunk_units), mapping, len(keys))
                 groups, reasons = assessor.groups_of(chunk, keys)

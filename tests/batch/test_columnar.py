@@ -51,7 +51,7 @@ def test_the_real_tables_give_the_same_files(tmp_path, hxl):
 
 
 def test_several_chunks_and_a_duplicate_across_them(tmp_path, monkeypatch):
-    monkeypatch.setattr(columnar, "CHUNK_UNITS", 7)
+    monkeypatch.setenv("MCOF_BATCH_CHUNK", "7")
     recs = subnational_records(2, countries=20)
     recs.append(list(recs[3]))                     # a duplicate of a unit of the first chunk, at the end
     files, row, col = both_paths(tmp_path, [write_csv(tmp_path / "u.csv", recs)], id_column="admin1Pcode")
