@@ -106,11 +106,13 @@ def run_process(command: list[str], timeout: float | None = None,
     """(wall seconds, exit status, stdout, stderr) of one process; killed after ``timeout``
     seconds, and limited to ``memory_limit`` bytes of address space."""
     def limit():
-        if memory_limit:
-            resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
+        resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
     start = time.perf_counter()
     try:
-        proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout, preexec_fn=limit)
+        # Without a preexec_fn, subprocess starts the child with vfork: no copy of this (large)
+        # process's page tables, whose cost would be counted in the child's wall time.
+        proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
+                              preexec_fn=limit if memory_limit else None)
     except subprocess.TimeoutExpired as expired:
         return time.perf_counter() - start, -9, "", f"killed after {expired.timeout:,.0f} s"
     return time.perf_counter() - start, proc.returncode, proc.stdout, proc.stderr
