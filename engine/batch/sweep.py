@@ -51,13 +51,13 @@ def threshold_sweep(inputs: Sequence[str | Path], mapping_name: str | Path, rule
         if iso3 not in table.cells:
             raise McofError(f"country {iso3} is not in the inputs", where="--country",
                             hint="use the ISO3 code of a country in the tables")
-    sweep = _vectorized if engine == "vectorized" else _one_by_one
+    followed = (_vectorized(ruleset, table, mappings, countries, combinations) if engine == "vectorized"
+                else _one_by_one(ruleset, table, mappings, countries, combinations, engine))
     return {"ruleset": ruleset.summary(), "mapping": str(mapping_name), "vary": names,
-            "combinations": combinations, "countries": sweep(ruleset, table, mappings, countries, combinations, engine)}
+            "combinations": combinations, "countries": followed}
 
 
-def _vectorized(ruleset, table, mappings: list[Mapping], countries: list[str], combinations: list[dict],
-                engine: str) -> list[dict]:
+def _vectorized(ruleset, table, mappings: list[Mapping], countries: list[str], combinations: list[dict]) -> list[dict]:
     grid = FactGrid(mappings, table.cells, countries)
     assessable = grid.assessable()
     ranks = {}
