@@ -15,7 +15,7 @@ FORMATS = ["table", "json", "markdown"]
 
 # An output file's extension picks the format unless --format says otherwise.
 FORMAT_OF_EXTENSION = {".json": "json", ".md": "markdown", ".markdown": "markdown", ".html": "html",
-                       ".htm": "html", ".txt": "table"}
+                       ".htm": "html", ".txt": "table", ".csv": "csv"}
 
 
 def format_from_output(ctx: click.Context) -> None:
@@ -134,6 +134,43 @@ def main(no_cache):
     """
     if no_cache:
         os.environ["MCOF_NO_CACHE"] = "1"
+    exit_cleanly_on_termination()
+
+
+def exit_cleanly_on_termination() -> None:
+    """SIGTERM and SIGHUP (a stopped job, a closed terminal) end mcof as Ctrl-C does: as an
+    exception, so every writer removes its temporary file (engine/outputfile.py)."""
+    import signal
+    import threading
+
+    def leave(signum, _frame):
+        raise SystemExit(128 + signum)
+    if threading.current_thread() is threading.main_thread():
+        for name in ("SIGTERM", "SIGHUP"):
+            if hasattr(signal, name):
+                signal.signal(getattr(signal, name), leave)
+
+
+class MissingExtra(click.ClickException):
+    exit_code = 2  # an installation problem, as a usage error is: nothing was run
+
+
+def records_library():
+    """engine.records, or exit 2 naming the extra when SQLAlchemy or Alembic is not installed."""
+    try:
+        from .engine import records
+    except ModuleNotFoundError as missing:
+        if (missing.name or "").split(".")[0] not in ("sqlalchemy", "alembic"):
+            raise
+        raise MissingExtra("decision records need the extra: pip install 'mcof[records]'") from None
+    return records
+
+
+records_option = click.option(
+    "--records", "store", metavar="PATH|URL", default=None,
+    help="The records database: an SQLite file or a SQLAlchemy URL (postgresql+psycopg://USER@HOST/DB); "
+         "default $MCOF_RECORDS, else records.sqlite in the user data directory ($MCOF_DATA_DIR, "
+         "~/.local/share/mcof). See docs/records.md.")
 
 
 @main.command()
@@ -145,7 +182,13 @@ def main(no_cache):
               help="Group the recommended sectors by the systems, clusters and groups they link to "
                    "(whom to coordinate with); JSON adds a by_linkage list.")
 @output_option
-def assess(profile, assignments, ruleset, fmt, by_linkage, output):
+@click.option("--record", "record", is_flag=True,
+              help="Also save the assessment as a decision record (profile, full result, provenance); "
+                   "its id is printed on standard error. Needs the extra mcof[records].")
+@click.option("--name", metavar="TEXT", help="With --record: the record's name.")
+@click.option("--note", metavar="TEXT", help="With --record: a note kept with the record (why, for whom).")
+@records_option
+def assess(profile, assignments, ruleset, fmt, by_linkage, output, record, name, note, store):
     """Assess a crisis PROFILE (YAML or JSON file, or --set facts alone).
 
     Lists the sectors of assistance per phase at their level (critical, important,
@@ -154,11 +197,21 @@ def assess(profile, assignments, ruleset, fmt, by_linkage, output):
     """
     from . import assess as run_assessment
     from .engine.provenance import profile_inputs, with_provenance
+    given = [option for option, value in (("--name", name), ("--note", note), ("--records", store)) if value is not None]
+    if given and not record:
+        raise click.UsageError(f"{' and '.join(given)} only apply to a decision record: add --record")
+    # the extra and the store are checked first: a bad --records fails before anything is printed
+    record_store = records_library().open_store(store) if record else None
     rs, facts = load_profile(ruleset, profile, assignments)
     from .engine.output import render
     result = with_provenance(run_assessment(rs, facts), rs, profile_inputs(profile, assignments))
     emit(render(result, fmt, ruleset=rs, title=report_title(profile, rs), color=use_color(output),
                 by_linkage=by_linkage), output)
+    if record_store:
+        with record_store:
+            saved = record_store.save(result.to_dict(), facts, name=name, note=note)
+        click.echo(f"recorded as record {saved.id} in {record_store.where} (`mcof records show {saved.id}`)",
+                   err=True)
 
 
 @main.command()
@@ -245,20 +298,151 @@ def verify(result_file, ruleset, fmt, output):
 
     Exits 0 when it reproduces, 1 when it does not.
     """
-    import json
     from .engine.errors import McofError
+    from .engine.jsonio import parse_json
     from .engine.render import to_json
     from .engine.verify import verify as run_verify, verify_text
     try:
-        record = json.loads(Path(result_file).read_text(encoding="utf-8"))
+        text = Path(result_file).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise McofError(f"cannot read the result: {error}", where=result_file) from None
-    except json.JSONDecodeError as error:
-        raise McofError(f"not JSON: {error.msg}", where=f"{result_file}:{error.lineno}") from None
+    record = parse_json(text, result_file)
     report = run_verify(record, ruleset)
     emit(to_json(report) if fmt == "json" else verify_text(report), output)
     if not report["reproduces"]:
         raise click.exceptions.Exit(1)
+
+
+@main.group(cls=McofGroup)
+def records():
+    """Decision records: assessments saved with `mcof assess --record`, to list, show,
+    verify and export (docs/records.md). Needs the extra mcof[records]."""
+
+
+def record_filters(command):
+    """The filters `records list` and `records export` share (engine.records.RecordStore.list)."""
+    for option in reversed([
+            click.option("--crisis-type", metavar="TYPE", help="Only records of this crisis type (e.g. man_made)."),
+            click.option("--phase", metavar="PHASE", help="Only records assessing this phase (before, during, after)."),
+            click.option("--sector", metavar="SLUG",
+                         help="Only records recommending this sector (its slug, see `mcof sectors`)."),
+            click.option("--since", metavar="DATE", help="Only records saved on or after DATE (YYYY-MM-DD, or a UTC "
+                         "time YYYY-MM-DDTHH:MM:SSZ)."),
+            click.option("--until", metavar="DATE", help="Only records saved on or before DATE (a date counts whole).")]):
+        command = option(command)
+    return command
+
+
+@records.command("list")
+@records_option
+@record_filters
+@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True,
+              help="At most this many records, newest first.")
+@format_option(["table", "json"])
+@output_option
+def records_list(store, crisis_type, phase, sector, since, until, limit, fmt, output):
+    """List the decision records, newest first: id, when saved, name, ruleset, crisis types,
+    phases and the sectors recommended at each level."""
+    lib = records_library()
+    filters = {"crisis_type": crisis_type, "phase": phase, "sector": sector, "since": since, "until": until,
+               "limit": limit}
+    with lib.open_store(store) as records_store:
+        found = records_store.list(**filters)
+        provenance = lib.listing_provenance(records_store, filters)
+    from .engine.render import records_table, to_json
+    if fmt == "json":
+        emit(to_json(lib.records_document(found, provenance, with_result=False)), output)
+        return
+    if not found:
+        chosen = any(v is not None for k, v in filters.items() if k != "limit")
+        emit(f"No decision records in {provenance['records']}{' match these filters' if chosen else ''}.\n", output)
+        return
+    from collections import Counter
+    rows = [{"id": r.id, "created": r.created, "name": r.name or "", "ruleset": r.ruleset,
+             "crisis types": list(r.crisis_types), "phases": list(r.phases),
+             "sectors": ", ".join(f"{count} {level}" for level, count in Counter(r.sectors.values()).items())}
+            for r in found]
+    emit(records_table(rows, ["id", "created", "name", "ruleset", "crisis types", "phases", "sectors"],
+                       title=f"{len(found)} decision record(s) in {provenance['records']}"), output)
+
+
+@records.command("show")
+@click.argument("record_id", metavar="ID", type=int)
+@records_option
+@click.option("--ruleset", "-r", default=None, metavar="PATH",
+              help="For table, markdown and HTML: the ruleset whose sector names to use (default: the "
+                   "built-in ruleset the record names).")
+@format_option(FORMATS + ["html"])
+@output_option
+def records_show(record_id, store, ruleset, fmt, output):
+    """Show record ID's stored result as `mcof assess` printed it (JSON: the very same
+    document, provenance included); the record's name, time and note go first in a table."""
+    with records_library().open_store(store) as records_store:
+        rec = records_store.get(record_id)
+    from .engine.render import to_json
+    if fmt == "json":
+        emit(to_json(rec.result), output)
+        return
+    from .engine.output import render
+    from .engine.verify import ruleset_for
+    rs = ruleset_for(rec.result, ruleset)
+    title = rec.name or f"Record {rec.id}"
+    lines = [f"Record {rec.id}" + (f": {rec.name}" if rec.name else "") + f" (saved {rec.created}, mcof {rec.version})",
+             *([f"Note: {rec.note}"] if rec.note else [])]
+    heading = "" if fmt == "html" else ("\n\n" if fmt == "markdown" else "\n").join(lines) + "\n\n"
+    emit(heading + render(rec.assessment(), fmt, ruleset=rs, title=title, color=use_color(output)), output)
+
+
+@records.command("verify")
+@click.argument("record_id", metavar="ID", type=int)
+@records_option
+@click.option("--ruleset", "-r", default=None, metavar="PATH",
+              help="The ruleset to verify against (default: the built-in ruleset the record names).")
+@format_option(["table", "json"])
+@output_option
+def records_verify(record_id, store, ruleset, fmt, output):
+    """Re-run record ID's profile under today's ruleset and say whether it gives the same
+    result; if not, what differs (entry by entry, with the rules gained and lost) and why.
+
+    Exits 0 when it reproduces, 1 when it does not.
+    """
+    lib = records_library()
+    with lib.open_store(store) as records_store:
+        outcome = lib.verify_record(records_store.get(record_id), ruleset)
+    from .engine.render import to_json
+    emit(to_json(outcome.to_dict()) if fmt == "json" else outcome.text(), output)
+    if not outcome.reproduces:
+        raise click.exceptions.Exit(1)
+
+
+@records.command("export")
+@records_option
+@record_filters
+@click.option("--format", "-f", "fmt", type=click.Choice(["jsonl", "json", "csv"]), default=None,
+              help="jsonl (one record a line), json (one document) or csv; default: the --output "
+                   "extension's, else jsonl.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write to FILE.jsonl, FILE.json or FILE.csv (+ FILE.provenance.json), whole or not at all.")
+def records_export(store, crisis_type, phase, sector, since, until, fmt, output):
+    """Export every record (or those the filters select), each with its profile and its full
+    result, provenance included; CSV has one row a record (its result's provenance, not the result)."""
+    lib = records_library()
+    implied = lib.EXPORT_FORMATS.get(Path(output).suffix.lower()) if output else None
+    if output and implied is None:
+        raise click.UsageError(f"--output {output}: export writes .jsonl, .json or .csv files")
+    if fmt and implied and fmt != implied:
+        raise click.UsageError(f"--format {fmt} contradicts --output {output} ({implied}): drop one")
+    fmt = fmt or implied or "jsonl"
+    filters = {"crisis_type": crisis_type, "phase": phase, "sector": sector, "since": since, "until": until}
+    with lib.open_store(store) as records_store:
+        found = records_store.list(**filters, limit=None)
+        provenance = lib.listing_provenance(records_store, filters)
+    if output is None:
+        emit(lib.export_text(found, fmt, provenance), None)
+        return
+    for path in lib.write_export(output, found, fmt, provenance):
+        click.echo(f"wrote {path}", err=True)
+    click.echo(f"{len(found)} record(s) exported", err=True)
 
 
 @main.command()
@@ -556,8 +740,12 @@ def sweep(profile, varies, assignments, ruleset, changing_only, mapping_name, da
             raise click.UsageError("--mapping needs --data (the tables) and --country (ISO3 codes)")
         from .engine.batch.countries import country_argument
         from .engine.batch.sweep import parse_threshold_vary, threshold_sweep
-        result = threshold_sweep(data_files, mapping_name, ruleset, [country_argument(c, "--country") for c in countries],
-                                 [parse_threshold_vary(text) for text in varies])
+        from .engine.provenance import file_input, with_provenance
+        iso3 = [country_argument(c, "--country") for c in countries]
+        result = threshold_sweep(data_files, mapping_name, ruleset, iso3, [parse_threshold_vary(text) for text in varies])
+        from . import load_ruleset
+        result = with_provenance(result, load_ruleset(ruleset), [file_input(path) for path in data_files],
+                                 {"mapping": result["mapping"], "countries": iso3, "vary": list(varies)})
         if changing_only:
             for country in result["countries"]:
                 country["rows"] = [r for r in country["rows"] if r["varies"]]
@@ -574,7 +762,9 @@ def sweep(profile, varies, assignments, ruleset, changing_only, mapping_name, da
         base.pop(name, None)
     if not {"crisis_type", "phase"} <= set(base) | {name for name, _ in variations}:
         raise click.UsageError("crisis_type and phase must be in the profile, --set or --vary")
-    result = run_sweep(rs, base, variations)
+    from .engine.provenance import profile_inputs, with_provenance
+    result = with_provenance(run_sweep(rs, base, variations), rs, profile_inputs(profile, assignments),
+                             {"vary": list(varies)})
     if changing_only:
         result["rows"] = [r for r in result["rows"] if r["varies"]]
     from .engine.render import sweep_text, to_json
@@ -715,6 +905,125 @@ def batch(inputs, mapping_name, ruleset, output, report_path, thresholds, encodi
     if report.failed_rows:
         raise click.ClickException(f"{len(report.failed_rows)} row(s) could not be used; every good row was "
                                    f"processed; see the errors table ({report.written[-1] if report.written else output})")
+
+
+
+@main.command("batch-diff")
+@click.argument("outputs", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@format_option(FORMATS + ["csv", "html"])
+@output_option
+@click.option("--sector", "sectors", multiple=True, metavar="SECTOR",
+              help="Only this sector (slug, number or name; a 2012 slug is read through the crosswalk when "
+                   "2021 outputs are compared). Repeatable.")
+@click.option("--country", "countries", multiple=True, metavar="COUNTRY",
+              help="Only this unit: a country (ISO3, ISO2 or name), or the unit's id when the batches are "
+                   "not keyed by ISO3. Repeatable.")
+def batch_diff(outputs, fmt, output, sectors, countries):
+    """What changed between two or more `mcof batch` outputs (OUTPUTS: each a .json, or the
+    long .csv with its .summary.csv and .provenance.json beside it), in the order given.
+
+    Per unit, sector and phase: added, removed, level_raised, level_lowered or
+    justification_changed, with the rules that fire in one output and not the other, the
+    facts they read that differ, the evidence lines behind them (indicator values and
+    thresholds) and the thresholds the runs set differently. 2012 and 2021 outputs are
+    compared in the 2021 sectors, through the crosswalk. Three or more outputs add a trend
+    table (and small multiples in HTML). CSV needs --output (a change table, a trend table
+    and the provenance). Exits 2 on an input it cannot compare, as diff(1) does.
+
+    \b
+    Example:
+      mcof batch-diff out2012.json out2021.json --format html --output changes.html
+    """
+    from .engine.errors import McofError
+    try:
+        _batch_diff(outputs, fmt, output, sectors, countries)
+    except McofError as error:
+        failure = click.ClickException(str(error))
+        failure.exit_code = 2
+        raise failure from None
+
+
+def _batch_diff(paths, fmt, output, sector_texts, country_texts):
+    from .engine.batch.batchdiff import compare_outputs, read_batch_output, sector_space, write_csv
+    from .engine.batch.countries import country_argument
+    from .engine.errors import ProfileError, did_you_mean
+    from .engine.names import resolve_sector
+    from .engine.provenance import file_input, with_provenance
+    if len(paths) < 2:
+        raise click.UsageError("give two or more batch outputs to compare")
+    if fmt == "csv" and output is None:
+        raise click.UsageError("--format csv writes several files: give --output FILE.csv")
+    outputs = [read_batch_output(path) for path in paths]
+    space = sector_space(outputs)
+    sectors = []
+    for text in sector_texts:
+        slug, note = resolve_sector(space, text)
+        if note:
+            click.echo(f"note: {note}", err=True)
+        sectors.append(slug)
+    units = []
+    known = {unit for o in outputs for unit in o.names}
+    for text in country_texts:
+        unit = country_argument(text, "--country") if outputs[0].unit_column == "iso3" else text.strip()
+        if unit not in known:
+            raise ProfileError(f"{unit} is in none of the outputs", where="--country",
+                               hint=did_you_mean(unit, known) or f"the outputs are keyed by {outputs[0].unit_column}")
+        units.append(unit)
+    result = with_provenance(compare_outputs(outputs, sectors=sectors, units=units), space,
+                             [file_input(f) for o in outputs for f in o.files],
+                             {"outputs": [o.provenance for o in outputs], "compared_in": space.summary(),
+                              "sectors": sectors, "units": units})
+    if fmt == "csv":
+        for path in write_csv(result, output):
+            click.echo(f"wrote {path}", err=True)
+        return
+    if fmt == "json":
+        from .engine.render import to_json
+        text = to_json(result.to_dict())
+    elif fmt == "html":
+        from .engine.report.batchdiff_html import render_batch_diff_report
+        text = render_batch_diff_report(result)
+    else:
+        from .engine.render import batch_diff_text
+        text = batch_diff_text(result, markdown=fmt == "markdown")
+    emit(text, output)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. Anything but loopback exposes the server to the network: "
+                   "give it a --token.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.option("--records", "records_target", metavar="PATH|URL", default=None,
+              help="The decision records store: a SQLite file or an SQLAlchemy URL "
+                   "(default: the records library's own default store).")
+@click.option("--token", envvar="MCOF_SERVE_TOKEN", default=None, metavar="TEXT",
+              help="Require this token of every request (Authorization: Bearer TEXT, or the login page's "
+                   "cookie). Also MCOF_SERVE_TOKEN, which keeps it out of the process list.")
+@click.option("--max-upload-mb", default=20, show_default=True, type=click.IntRange(1, 512),
+              help="The batch page's upload limit, all files together.")
+def serve(host, port, records_target, token, max_upload_mb):
+    """Serve the web pages and the JSON API (docs/serve.md): the assess page (a form from the fact
+    catalogue, the grid, the wheel, why and why not, pin and diff), the diagrams, batch
+    uploads, decision records, and /api/assess, /api/explain, /api/diff.
+
+    Needs the serve extra: pip install 'mcof[serve]'.
+    """
+    import importlib.util
+    missing = [name for name in ("starlette", "uvicorn", "python_multipart") if importlib.util.find_spec(name) is None]
+    if missing:
+        error = click.ClickException(f"mcof serve needs the web packages ({', '.join(missing)} missing): "
+                                     "pip install 'mcof[serve]'")
+        error.exit_code = 2
+        raise error
+    import uvicorn
+    from .web.app import LOOPBACK, Settings, create_app
+    if host not in LOOPBACK and not token:
+        click.echo(f"warning: listening on {host} without --token: anyone who can reach this address can use "
+                   "the server (and save records); give --token or MCOF_SERVE_TOKEN", err=True)
+    app = create_app(Settings(host=host, token=token, records=records_target,
+                              max_upload_bytes=max_upload_mb * 1024 * 1024))
+    uvicorn.run(app, host=host, port=port, server_header=False, log_level="info")
 
 
 if __name__ == "__main__":

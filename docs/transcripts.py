@@ -21,9 +21,9 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FILES = ["README.md", "docs/batch.md"]
+FILES = ["README.md", "docs/batch.md", "docs/records.md"]
 ENVIRONMENT = {"SOURCE_DATE_EPOCH": "1764547200", "COLUMNS": "120", "NO_COLOR": "1"}
-COG_ARGS = ["-I", str(Path(__file__).parent), "-p", "from transcripts import transcript"]
+COG_ARGS = ["-I", str(Path(__file__).parent), "-p", "from transcripts import limits_table, transcript"]
 # "{scratch}" in a command is a throw-away directory for its output files, shown as "".
 SCRATCH = tempfile.mkdtemp(prefix="mcof-transcripts-") + os.sep
 
@@ -73,6 +73,17 @@ def transcript(command: str, *, head: int | None = None, show: str | None = None
     if status:
         cog.outl(f"[exit status {status}]")
     cog.outl("```")
+
+
+def limits_table() -> None:
+    """The table of limits (engine/limits.py), as the README shows it."""
+    import cog
+    from mcof.engine.limits import LIMITS
+    cog.outl("| limit | default | applies to | raise with |")
+    cog.outl("| --- | --- | --- | --- |")
+    for name, limit in LIMITS.items():
+        raise_with = f"`{limit.env}`" if limit.env else "fixed (durable-rules' `BETA_LIST_LENGTH`)"
+        cog.outl(f"| {name} | {limit.default:,} {limit.unit} | {limit.applies_to} | {raise_with} |")
 
 
 def main(argv: list[str]) -> int:

@@ -124,11 +124,6 @@ def leaves(condition: Condition) -> list[Leaf]:
     return [leaf for part in condition.parts for leaf in leaves(part)]
 
 
-# A rule's condition in disjunctive normal form is one durable-rules rule per alternative:
-# `all` of n two-way `any` is 2**n of them. Past this, the loader refuses the rule.
-MAX_ALTERNATIVES = 64
-
-
 def dnf_size(condition: Condition) -> int:
     """How many alternatives `to_dnf` would make (before duplicates are removed), computed
     without making them."""

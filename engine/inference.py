@@ -21,7 +21,7 @@ from typing import Any as AnyValue, Callable, Mapping
 
 from durable import engine as durable
 
-from . import conditions as cond
+from . import conditions as cond, limits
 from .errors import EngineError
 from .ruleset import Rule, Ruleset
 
@@ -137,7 +137,7 @@ def compile_alternative(ruleset: Ruleset, alternative: tuple[cond.Leaf, ...]) ->
 
 # durable-rules keeps at most this many rules on one alpha node (BETA_LIST_LENGTH in its
 # rules.h); past it, running fails with "error code: 108" (shared/notes/durable-rules.md).
-MAX_RULES_PER_PATTERN = 256
+MAX_RULES_PER_PATTERN = limits.RULES_PER_PATTERN.default
 
 
 def pattern_load(ruleset: Ruleset) -> list[tuple[dict, list[str]]]:
@@ -157,9 +157,10 @@ def check_pattern_limit(ruleset: Ruleset) -> None:
     for test, users in pattern_load(ruleset):
         if len(users) > MAX_RULES_PER_PATTERN:
             leaf = ", ".join(f"{k}={v}" for part in test["$and"] for k, v in part.items() if k in ("n", "v"))
+            named = ", ".join(sorted({user.split("#")[0] for user in users})[:5])
             raise EngineError(
-                f"{len(users)} rule alternatives test the same fact ({leaf}); durable-rules runs at most "
-                f"{MAX_RULES_PER_PATTERN} on one pattern (its error code 108)", where=str(ruleset.directory),
+                f"{len(users)} rule alternatives test the same fact ({leaf}), among them {named}; durable-rules "
+                f"runs at most {MAX_RULES_PER_PATTERN} on one pattern (its error code 108)", where=str(ruleset.directory),
                 hint="give some of those rules a more specific first condition, or split the ruleset: "
                      "the limit is compiled into durable-rules")
         break  # sorted: the first is the most shared

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import conditions as cond
+from . import conditions as cond, limits
 from .errors import did_you_mean, one_of
 from .loader_semantics import Reader, level_of_wording
 from .model import TARGET_KEYS, Conclusion, FactSpec, Rule, is_flag_test
@@ -60,10 +60,10 @@ def check_level(r: Reader, quote: str, wording: str | None, interpretation: str 
 def check_condition_size(r: Reader, condition: cond.Condition, where: str):
     """Refuse a condition whose disjunctive normal form would explode (each alternative
     becomes a durable-rules rule), before anything expands it."""
-    size = cond.dnf_size(condition)
-    if size > cond.MAX_ALTERNATIVES:
-        r.fail(f"'when' expands to {size:,} alternatives (all of several 'any'); at most "
-               f"{cond.MAX_ALTERNATIVES} per rule", where, "split the rule, one per sentence or case")
+    size, limit = cond.dnf_size(condition), limits.DNF_ALTERNATIVES.value()
+    if size > limit:
+        r.fail(f"'when' expands to {size:,} alternatives (all of several 'any'); at most {limit} per rule", where,
+               f"split the rule, one per sentence or case; {limits.DNF_ALTERNATIVES.how_to_raise()}")
 
 
 def check_phase_guard(r: Reader, condition: cond.Condition, conclusion: Conclusion, where: str):

@@ -59,6 +59,14 @@ class Reader:
     def fail(self, message: str, where: str, hint: str | None = None):
         raise RulesetError(message, where=where, hint=hint)
 
+    def path(self, text: str, where: str) -> Path:
+        """A path the ruleset names, relative to its directory, resolved; a name no file
+        system accepts (a NUL byte, a name too long) is a located error."""
+        try:
+            return (self.directory / text.strip()).resolve()
+        except (OSError, ValueError) as error:
+            self.fail(f"not a usable path: {text!r} ({error})", where, "name a file relative to the ruleset")
+
     def where(self, path: Path, node=None, item: str | None = None) -> str:
         line = line_of(node)
         place = f"{path}:{line}" if line else str(path)
@@ -95,7 +103,7 @@ class Reader:
 
 def load_documents(r: Reader, head: dict, path: Path):
     for key, spec in head["documents"].items():
-        doc_path = (r.directory / spec["file"].strip()).resolve()
+        doc_path = r.path(spec["file"], f"{path} (documents.{key})")
         if not doc_path.is_file():
             r.fail(f"source document not found: {doc_path}", f"{path} (documents.{key})")
         r.files.append(doc_path)

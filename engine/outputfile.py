@@ -6,6 +6,8 @@ A file is first written to a temporary file beside its target (short name, so an
 target name works), flushed and fsynced, then moved over the target with ``os.replace``.
 Several files of one output (a CSV with its summary and errors tables) are staged first and
 moved together, so a failure leaves none of them half-written and no temporary file behind.
+A process killed with SIGKILL cannot clean up: its temporary files carry its process id, and
+the next write into that directory removes those of processes no longer running.
 """
 from __future__ import annotations
 
@@ -27,12 +29,34 @@ def _umask() -> int:
     return mask
 
 
+_PREFIX = ".mcof-"
+
+
+def _remove_orphans(directory: Path) -> None:
+    """Remove the temporary files of mcof processes that died before they could (kill -9)."""
+    for leftover in directory.glob(f"{_PREFIX}*-*.tmp"):
+        pid = leftover.name[len(_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _running(int(pid)):
+            leftover.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists, owned by someone else
+    return True
+
+
 def stage(target: Path, write: Callable[[BinaryIO], None]) -> Path:
     """Write through ``write(file)`` into a temporary file beside ``target``; its path."""
     target = Path(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".mcof-", suffix=".tmp", dir=target.parent)
+        _remove_orphans(target.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f"{_PREFIX}{os.getpid()}-", suffix=".tmp", dir=target.parent)
     except OSError as error:
         raise OutputWriteError(f"cannot write output: {error.strerror or error}", where=str(target),
                                hint="choose a path in a writable directory") from None

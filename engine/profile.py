@@ -5,12 +5,13 @@ coerces loosely ("9" > 5 matches; `flag == True` matches "true").
 """
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any as AnyValue, Mapping
 
+from . import limits
 from .errors import ProfileError, did_you_mean, one_of
+from .jsonio import parse_json
 from .ruleset import FactSpec, Ruleset
 from .yamlio import parse_yaml
 
@@ -18,34 +19,33 @@ TRUE_WORDS = {"true", "yes", "y", "1", "on"}
 FALSE_WORDS = {"false", "no", "n", "0", "off"}
 
 
-# A profile is a few dozen facts: anything far larger is a mistake, or an attack.
-MAX_PROFILE_BYTES = 1_000_000
-
-
 def read_profile_file(path: str | Path) -> dict:
     """A profile from a YAML or JSON file, or from standard input when ``path`` is ``-``.
-    Bounded: at most MAX_PROFILE_BYTES, a regular file, no YAML aliases (a few hundred bytes
-    of nested aliases expand to gigabytes), JSON without duplicate keys or deep nesting."""
+    Bounded (engine/limits.py): a profile is a few dozen facts, so anything far larger is a
+    mistake or an attack; a regular file; no YAML aliases (a few hundred bytes of nested
+    aliases expand to gigabytes); JSON without duplicate keys, deep nesting or huge numbers."""
+    max_bytes = limits.PROFILE_BYTES.value()
     if str(path) == "-":
-        text, where = sys.stdin.read(MAX_PROFILE_BYTES + 1), "<stdin>"
+        text, where = sys.stdin.read(max_bytes + 1), "<stdin>"
     else:
-        text, where = _read_text(Path(path)), str(path)
-    if len(text) > MAX_PROFILE_BYTES:
-        raise ProfileError(f"profile larger than {MAX_PROFILE_BYTES:,} bytes", where=where,
-                           hint="a profile is one mapping of facts; check you gave the right file")
+        text, where = _read_text(Path(path), max_bytes), str(path)
+    if len(text) > max_bytes:
+        raise ProfileError(f"profile larger than {max_bytes:,} bytes", where=where,
+                           hint=f"a profile is one mapping of facts; check you gave the right file"
+                                f"; {limits.PROFILE_BYTES.how_to_raise()}")
     if where.lower().endswith(".json"):
-        return _profile_mapping(_parse_json(text, where), where)
+        return profile_mapping(parse_json(text, where, ProfileError), where)
     _refuse_aliases(text, where)
-    return _profile_mapping(parse_yaml(text, where, ProfileError), where)
+    return profile_mapping(parse_yaml(text, where, ProfileError), where)
 
 
-def _read_text(path: Path) -> str:
+def _read_text(path: Path, max_bytes: int) -> str:
     try:
         if not path.is_file():
             raise ProfileError("profile file not found" if not path.exists() else
                                "a profile is a regular file (not a directory, device or pipe)", where=str(path))
         with path.open(encoding="utf-8") as handle:
-            return handle.read(MAX_PROFILE_BYTES + 1)
+            return handle.read(max_bytes + 1)
     except UnicodeDecodeError:
         raise ProfileError("profile is not UTF-8 text", where=str(path), hint="save it as UTF-8") from None
     except OSError as exc:
@@ -63,23 +63,9 @@ def _refuse_aliases(text: str, where: str) -> None:
         return  # parse_yaml reports the malformed YAML with its line
 
 
-def _parse_json(text: str, where: str):
-    def no_duplicates(pairs):
-        keys = [k for k, _ in pairs]
-        duplicate = next((k for k in keys if keys.count(k) > 1), None)
-        if duplicate is not None:
-            raise ProfileError(f"duplicate key {duplicate!r}", where=where, hint="give each fact once")
-        return dict(pairs)
-    try:
-        return json.loads(text.lstrip("\ufeff"), object_pairs_hook=no_duplicates)
-    except json.JSONDecodeError as exc:
-        raise ProfileError(f"malformed JSON: {exc.msg}", where=f"{where}:{exc.lineno}:{exc.colno}") from None
-    except RecursionError:
-        raise ProfileError("JSON nested too deeply for a profile", where=where,
-                           hint="a profile is one flat mapping of facts") from None
-
-
-def _profile_mapping(data, where: str) -> dict:
+def profile_mapping(data, where: str) -> dict:
+    """Parsed profile data as the mapping of facts it must be (empty for an empty file); the
+    web app reads request bodies through it too."""
     if data is None:
         return {}
     if not isinstance(data, dict):

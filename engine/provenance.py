@@ -27,8 +27,12 @@ def file_input(path: str | Path) -> dict:
     return {"file": str(path), "sha256": hashlib.sha256(data).hexdigest()}
 
 
+def tool() -> dict:
+    return {"name": "mcof", "version": __version__}
+
+
 def provenance(ruleset: Ruleset, inputs: list[dict] | None = None, parameters: dict | None = None) -> dict:
-    return {"tool": {"name": "mcof", "version": __version__},
+    return {"tool": tool(),
             "ruleset": {"id": ruleset.id, "sha256": ruleset.sha256},
             "inputs": inputs or [], "parameters": parameters or {}, "generated_at": generated_at()}
 
@@ -55,3 +59,15 @@ def footer_line(record: dict) -> str:
     rs = record["ruleset"]
     return (f"{record['tool']['name']} {record['tool']['version']} · ruleset {rs['id']} sha256:{rs['sha256']}"
             f" · generated {record['generated_at']}")
+
+
+def footer_text(record: dict) -> str:
+    """The footer of terminal and markdown outputs: `footer_line`, then the inputs."""
+    inputs = "; ".join(_input_label(i) for i in record["inputs"])
+    return footer_line(record) + (f" · inputs: {inputs}" if inputs else "")
+
+
+def _input_label(item: dict) -> str:
+    if "file" in item:
+        return item["file"]
+    return "--set " + " ".join(item["set"])

@@ -37,8 +37,10 @@ def _console(width: int | None, color: bool):
     if width is None:
         import shutil
         width = shutil.get_terminal_size((120, 24)).columns if color else 120
+    # markup off: sector names, profile values and country names come from files anyone can
+    # edit, and "[/bold]" in one would be read as markup (or fail as a closing tag)
     console = Console(file=buffer, width=width, force_terminal=color, color_system="standard" if color else None,
-                      highlight=False, soft_wrap=False)
+                      highlight=False, soft_wrap=False, markup=False)
     return console, buffer
 
 
@@ -51,9 +53,8 @@ def _level_text(level: str, color: bool):
 def _footer(result: Assessment | Explanation) -> str:
     """What produced the result: the provenance when the CLI recorded it, else ruleset and tool."""
     if result.provenance is not None:
-        from .provenance import footer_line
-        inputs = "; ".join(i.get("file") or "--set " + " ".join(i["set"]) for i in result.provenance["inputs"])
-        return footer_line(result.provenance) + (f" · inputs: {inputs}" if inputs else "")
+        from .provenance import footer_text
+        return footer_text(result.provenance)
     rs = result.ruleset
     return f"ruleset {rs['id']} sha256:{rs['sha256']} · mcof {result.tool['version']}"
 
@@ -74,10 +75,11 @@ def _rules(entry) -> str:
 
 def assessment_table(result: Assessment, sectors: dict[str, str], *, color: bool = False,
                      width: int | None = None) -> str:
+    from rich.markup import escape
     from rich.table import Table
     console, buffer = _console(width, color)
     profile = ", ".join(f"{k}={fmt_value(v)}" for k, v in result.profile.items())
-    console.print(f"[bold]Profile[/bold]: {profile}", markup=True)
+    console.print(f"[bold]Profile[/bold]: {escape(profile)}", markup=True)
     # A summary that fits a terminal: quotes and citations are in markdown, html, json and explain.
     table = Table(title="Sectors of assistance", show_lines=False)
     table.add_column("Phase", no_wrap=True)
@@ -121,7 +123,7 @@ def assessment_table(result: Assessment, sectors: dict[str, str], *, color: bool
         console.print("Unknown facts (not in the profile): " + ", ".join(result.unknown_facts))
     for line in hints:
         console.print("  " + line)
-    console.print(f"[dim]{_footer(result)}[/dim]", markup=True)
+    console.print(f"[dim]{escape(_footer(result))}[/dim]", markup=True, soft_wrap=True)  # one line, to copy whole
     console.print("Quotes and citations: --format markdown|html|json; why a sector is or is not recommended: "
                   "mcof explain PROFILE --sector SLUG")
     return buffer.getvalue()
@@ -285,6 +287,42 @@ def records_table(rows: list[dict], columns: list[str], *, title: str | None = N
     return buffer.getvalue()
 
 
+def _provenance_footer(record: dict | None, rulesets: list[dict], markdown: bool, extra: str = "") -> str:
+    """What produced a text or markdown output: its provenance, and the hash of every ruleset
+    it read (compare reads two)."""
+    from .provenance import footer_text
+    lines = [f"ruleset {rs['id']} sha256:{rs['sha256']}" for rs in rulesets
+             if record is None or rs["id"] != record["ruleset"]["id"]]
+    if record is not None:
+        lines.append(footer_text(record))
+    lines[-1] += extra
+    if markdown:
+        return "\n---\n" + "\n".join(f"*{md(line)}*  " for line in lines)
+    return "\n".join(lines)
+
+
+# a change's mark in text (engine.whatif.CHANGE_KINDS, and batch-diff's moved_out)
+CHANGE_SYMBOLS = {"added": "+", "removed": "-", "level_raised": "↑", "level_lowered": "↓", "justification_changed": "~",
+                  "moved_out": "→"}
+
+
+def _pairs(changed: dict) -> str:
+    return ", ".join(f"{k} {fmt_value(a)} → {fmt_value(b)}" for k, (a, b) in changed.items())
+
+
+def _change_lines(c, sector_name: str, indent: str) -> list[str]:
+    """One sector change (`mcof diff`'s SectorChange or batch-diff's UnitChange) and its rules and facts."""
+    levels = f"{c.from_level or '—'} → {c.to_level or '—'}"
+    out = [f"{indent}{CHANGE_SYMBOLS[c.change]} {sector_name} ({c.phase}): {c.change}, {levels}"]
+    if c.rules_gained:
+        out.append(f"{indent}    rules now firing: {', '.join(c.rules_gained)}")
+    if c.rules_lost:
+        out.append(f"{indent}    rules no longer firing: {', '.join(c.rules_lost)}")
+    if c.facts_changed:
+        out.append(f"{indent}    because: " + _pairs(c.facts_changed))
+    return out
+
+
 def diff_text(result: Diff, sectors: dict[str, str], *, markdown: bool = False) -> str:
     out = []
     facts = result.facts_changed
@@ -294,21 +332,12 @@ def diff_text(result: Diff, sectors: dict[str, str], *, markdown: bool = False) 
     out.append(("## " if markdown else "") + "Sectors changed")
     if not result.changes:
         out.append("- none: both profiles give the same recommendations")
-    symbols = {"added": "+", "removed": "-", "level_raised": "↑", "level_lowered": "↓", "justification_changed": "~"}
     for c in result.changes:
-        levels = f"{c.from_level or '—'} → {c.to_level or '—'}"
-        out.append(f"{symbols[c.change]} {sectors.get(c.sector, c.sector)} ({c.phase}): {c.change}, {levels}")
-        if c.rules_gained:
-            out.append(f"    rules now firing: {', '.join(c.rules_gained)}")
-        if c.rules_lost:
-            out.append(f"    rules no longer firing: {', '.join(c.rules_lost)}")
-        if c.facts_changed:
-            out.append("    because: " + ", ".join(f"{k} {fmt_value(a)} → {fmt_value(b)}"
-                                                   for k, (a, b) in c.facts_changed.items()))
+        out += _change_lines(c, sectors.get(c.sector, c.sector), "")
     for c in result.coordination_changes:
         out.append(f"{'+' if c.change == 'added' else '-'} coordination with {c.partner} ({c.phase})")
     out.append("")
-    out.append(f"ruleset {result.ruleset['id']} sha256:{result.ruleset['sha256']}")
+    out.append(_provenance_footer(result.provenance, [result.ruleset], markdown))
     return "\n".join(out) + "\n"
 
 
@@ -316,9 +345,9 @@ def compare_text(result: Compare, *, markdown: bool = False) -> str:
     """``mcof compare``: one row per 2012 recommendation and its 2021 counterpart, or what is new."""
     rows = [dict(r.to_dict(), level_2012=r.level_2012 or "—", level_2021=r.level_2021 or "—",
                  sector_2012=r.sector_2012 or "—", phase=r.phase or "all") for r in result.rows]
-    footer = "".join(f"ruleset {v['id']} sha256:{v['sha256']}\n" for v in result.rulesets.values())
+    footer = _provenance_footer(result.provenance, list(result.rulesets.values()), markdown)
     return records_table(rows, ["phase", "sector_2012", "level_2012", "target_2021", "level_2021", "kind",
-                                "explanation"], title="2012 vs 2021", markdown=markdown) + footer
+                                "explanation"], title="2012 vs 2021", markdown=markdown) + footer + "\n"
 
 
 def sweep_text(result: dict, sectors: dict[str, str], *, markdown: bool = False) -> str:
@@ -331,7 +360,7 @@ def sweep_text(result: dict, sectors: dict[str, str], *, markdown: bool = False)
                   "changes": "yes" if row["varies"] else ""}
         record.update({h: level or "—" for h, level in zip(headers, row["levels"])})
         rows.append(record)
-    footer = f"\nruleset {result['ruleset']['id']} sha256:{result['ruleset']['sha256']}\n"
+    footer = "\n" + _provenance_footer(result.get("provenance"), [result["ruleset"]], markdown) + "\n"
     if not rows:
         return "No sector is recommended at any point of the sweep (or none changes, with --changing-only).\n" + footer
     return legend + records_table(rows, ["sector", "phase"] + headers + ["changes"],
@@ -403,7 +432,8 @@ def threshold_sweep_text(result: dict, *, markdown: bool = False) -> str:
             for line in flip["evidence_changed"]:
                 out.append(f"        {line}")
         out.append("")
-    out.append(f"ruleset {result['ruleset']['id']} sha256:{result['ruleset']['sha256']} · mapping {result['mapping']}")
+    out.append(_provenance_footer(result.get("provenance"), [result["ruleset"]], markdown,
+                                  extra=f" · mapping {result['mapping']}"))
     return "\n".join(out) + "\n"
 
 
@@ -440,3 +470,121 @@ def diagrams_text(diagrams: dict, *, markdown: bool = False, width: int | None =
     footer = footer_line(diagrams["provenance"])
     out.append(f"{note}\n\n---\n*{footer}*\n" if markdown else f"{note}\n{footer}\n")
     return "\n".join(out)
+
+
+def _output_line(number: int, output: dict) -> str:
+    record = output["provenance"]
+    params = record.get("parameters") or {}
+    return (f"#{number} {output['file']}: {record['ruleset']['id']} sha256:{record['ruleset'].get('sha256', '')[:12]}…, "
+            f"mapping {(params.get('mapping') or {}).get('name', '?')}, {params.get('countries', '?')} units, "
+            f"generated {record.get('generated_at', '?')}")
+
+
+def settings_lines(settings: dict) -> list[str]:
+    """What differs between two runs' provenance (batchdiff.settings_changed), one line each."""
+    lines = []
+    for key, value in settings.items():
+        if key in ("thresholds", "parameters"):
+            lines.append(f"  {key}: {_pairs(value)}")
+        elif key in ("ruleset", "mapping", "tool"):
+            a, b = value
+            show = (lambda v: f"{v.get('id') or v.get('name')} {v.get('version') or 'sha256:' + str(v.get('sha256'))[:12]}"
+                    if isinstance(v, dict) else str(v))
+            lines.append(f"  {key}: {show(a or {})} → {show(b or {})}")
+        elif key == "inputs":
+            a, b = ([f"{i.get('file')} ({str(i.get('sha256'))[:12]})" for i in side or []] for side in value)
+            lines.append(f"  inputs: {', '.join(a)} → {', '.join(b)}")
+        else:
+            lines.append(f"  {key}: {fmt_value(value[0])} → {fmt_value(value[1])}")
+    return lines or ["  nothing: the same ruleset, mapping, thresholds, parameters and input files"]
+
+
+def change_counts(step, sectors: dict[str, str]) -> tuple[list[dict], list[str]]:
+    counts = step.counts()
+    kinds = [k for k in CHANGE_SYMBOLS if k in counts]
+    rows = []
+    for sector in sectors:
+        row = {"sector": sectors[sector]}
+        row.update({k: counts[k].get(sector, "") for k in kinds})
+        if any(row[k] for k in kinds):
+            rows.append(row)
+    return rows, kinds
+
+
+def change_behind_lines(c, a: int, b: int, indent: str) -> list[str]:
+    """What is behind a batch-diff change besides its rules and facts."""
+    out = []
+    for via in c.crosswalk:
+        to = f" to {', '.join(f'{k} {v}' for k, v in via['to'].items())}" if via.get("to") else ""
+        out.append(f"{indent}crosswalk: {via['from']} {via['relation']}{to} ({via['link']})")
+    if c.thresholds_changed:
+        out.append(f"{indent}thresholds: {_pairs(c.thresholds_changed)}")
+    if c.indicators_changed:
+        out.append(f"{indent}indicators: {_pairs(c.indicators_changed)}")
+    out += [f"{indent}only in #{a}: {line}" for line in c.evidence_a]
+    out += [f"{indent}only in #{b}: {line}" for line in c.evidence_b]
+    return out
+
+
+def batch_diff_text(result, *, markdown: bool = False) -> str:
+    """``mcof batch-diff``: per step, what differs in the runs, the changes counted per sector
+    and kind, the changes unit by unit with what is behind each, the units only one output
+    has; with three or more outputs, the trend rows that change."""
+    head, item = ("## ", "- ") if markdown else ("", "")
+    out = [item + _output_line(i + 1, o) for i, o in enumerate(result.outputs)]
+    out.append(f"compared in the sectors of {result.space['id']}"
+               + (" (2012 entries carried through its crosswalk)" if len({o['ruleset']['id'] for o in result.outputs}) > 1
+                  else ""))
+    out += [f"warning: {w}" for w in result.warnings]
+    for step in result.steps:
+        a, b = step.a + 1, step.b + 1
+        out += ["", f"{head}#{a} → #{b}", "", "what differs in the runs:"]
+        out += [item + line.strip() if markdown else line for line in settings_lines(step.settings_changed)]
+        rows, kinds = change_counts(step, result.sectors)
+        total = ", ".join(f"{sum(step.counts()[k].values())} {k}" for k in kinds)
+        out += ["", f"{len(step.changes)} changes" + (f": {total}" if total else ""), ""]
+        if rows:
+            out += [records_table(rows, ["sector"] + kinds, markdown=markdown).rstrip("\n"), ""]
+        for label, units in ((f"only in #{a}", step.only_in_a), (f"only in #{b}", step.only_in_b)):
+            if units:
+                out.append(f"units {label}: " + ", ".join(f"{u['name']} ({u['unit']})" for u in units))
+        if markdown:
+            if step.changes:
+                out += [records_table([_change_record(c, a, b) for c in step.changes],
+                                          ["unit", "sector", "phase", "change", "from", "to", "rules", "behind"],
+                                          markdown=True).rstrip("\n")]
+            continue
+        unit = None
+        for c in step.changes:
+            if c.unit != unit:
+                unit = c.unit
+                out.append(f"{c.name} ({c.unit})")
+            out += _change_lines(c, c.sector_name, "  ") + change_behind_lines(c, a, b, "      ")
+    if len(result.outputs) > 2:
+        changing = [r for r in result.trend if r["changes"]]
+        labels = [f"#{i + 1}" for i in range(len(result.outputs))]
+        out += ["", f"{head}Trend: the highest level in any phase ({len(changing)} of {len(result.trend)} rows change; "
+                    "all in --format json or csv)", ""]
+        rows = [{"unit": f"{r['name']} ({r['unit']})", "sector": r["sector_name"],
+                 **{label: "absent" if level is None else level or "—" for label, level in zip(labels, r["levels"])}}
+                for r in changing]
+        out.append(records_table(rows, ["unit", "sector"] + labels, markdown=markdown).rstrip("\n") if rows
+                   else "no unit changes level in any sector")
+    out += ["", _footer_line_of(result)]
+    return "\n".join(out) + "\n"
+
+
+def _change_record(c, a: int, b: int) -> dict:
+    rules = [f"+{r}" for r in c.rules_gained] + [f"-{r}" for r in c.rules_lost]
+    behind = ([_pairs(c.facts_changed)] if c.facts_changed else []) + \
+        [line.strip() for line in change_behind_lines(c, a, b, "")]
+    return {"unit": f"{c.name} ({c.unit})", "sector": c.sector_name, "phase": c.phase,
+            "change": f"{CHANGE_SYMBOLS[c.change]} {c.change}", "from": c.from_level or "—", "to": c.to_level or "—",
+            "rules": "<br>".join(rules), "behind": "<br>".join(behind)}
+
+
+def _footer_line_of(result) -> str:
+    if result.provenance is None:
+        return f"compared in {result.space['id']} sha256:{result.space['sha256']}"
+    from .provenance import footer_line
+    return footer_line(result.provenance)

@@ -71,6 +71,10 @@ class Source:
     file: str
     line: int
 
+    @classmethod
+    def from_dict(cls, data: Mapping) -> "Source":
+        return cls(data["file"], data["line"])
+
     def to_dict(self) -> dict:
         return {"file": self.file, "line": self.line}
 
@@ -115,6 +119,12 @@ class Justification:
     interpretation: Optional[str] = None
     origin: Optional[Mapping[str, Any]] = None
 
+    @classmethod
+    def from_dict(cls, data: Mapping) -> "Justification":
+        return cls(data["rule"], data.get("level"), data["citation"], data["quote"], data["facts"],
+                   tuple(data["derived_facts"]), Source.from_dict(data["source"]), data.get("interpretation"),
+                   data.get("origin"))
+
     def to_dict(self) -> dict:
         data: dict[str, Any] = {"rule": self.rule}
         if self.level:
@@ -126,6 +136,10 @@ class Justification:
         if self.origin:
             data["origin"] = _plain(self.origin)
         return data
+
+
+def _justifications(data: Mapping) -> tuple[Justification, ...]:
+    return tuple(Justification.from_dict(j) for j in data["justifications"])
 
 
 class _Justified:
@@ -146,6 +160,11 @@ class Recommendation(_Justified):
     justifications: tuple[Justification, ...]
     linkages: tuple[Linkage, ...]
 
+    @classmethod
+    def from_dict(cls, data: Mapping) -> "Recommendation":
+        return cls(data["sector"], data["phase"], data["level"], _justifications(data),
+                   tuple(Linkage.from_dict(link) for link in data["linkages"]))
+
     def to_dict(self) -> dict:
         return {"sector": self.sector, "phase": self.phase, "level": self.level,
                 "justifications": _plain(self.justifications), "linkages": _plain(self.linkages)}
@@ -159,6 +178,10 @@ class ModalityEntry(_Justified):
     level: str
     justifications: tuple[Justification, ...]
 
+    @classmethod
+    def from_dict(cls, data: Mapping) -> "ModalityEntry":
+        return cls(data["modality"], data["phase"], data["level"], _justifications(data))
+
     def to_dict(self) -> dict:
         return {"modality": self.modality, "phase": self.phase, "level": self.level,
                 "justifications": _plain(self.justifications)}
@@ -170,6 +193,10 @@ class Coordination(_Justified):
     partner_name: str
     phase: str
     justifications: tuple[Justification, ...]
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> "Coordination":
+        return cls(data["partner"], data["partner_name"], data["phase"], _justifications(data))
 
     def to_dict(self) -> dict:
         return {"partner": self.partner, "partner_name": self.partner_name, "phase": self.phase,
@@ -183,6 +210,10 @@ class DerivedFact:
     value: Any
     justifications: tuple[Justification, ...]
 
+    @classmethod
+    def from_dict(cls, data: Mapping) -> "DerivedFact":
+        return cls(data["fact"], data["value"], _justifications(data))
+
     def to_dict(self) -> dict:
         return {"fact": self.fact, "value": self.value, "justifications": _plain(self.justifications)}
 
@@ -192,6 +223,10 @@ class CrossCuttingIssue:
     issue: str
     name: str
     justifications: tuple[Justification, ...]
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> "CrossCuttingIssue":
+        return cls(data["issue"], data["name"], _justifications(data))
 
     def to_dict(self) -> dict:
         return {"issue": self.issue, "name": self.name, "justifications": _plain(self.justifications)}
@@ -225,6 +260,12 @@ class ConditionStatus:
     derived: bool = False
     derived_by: Optional[tuple["RuleStatus", ...]] = None
 
+    @classmethod
+    def from_dict(cls, data: Mapping) -> "ConditionStatus":
+        derived_by = data.get("derived_by")
+        return cls(data["condition"], data["fact"], data["status"], data.get("value", UNSET), data.get("derived", False),
+                   None if derived_by is None else tuple(RuleStatus.from_dict(r) for r in derived_by))
+
     @property
     def known(self) -> bool:
         return self.value is not UNSET
@@ -251,6 +292,11 @@ class RuleStatus:
     status: str
     conditions: tuple[ConditionStatus, ...]
 
+    @classmethod
+    def from_dict(cls, data: Mapping) -> "RuleStatus":
+        return cls(data["rule"], data["level"], data["phase"], data["citation"], data["quote"], data["status"],
+                   tuple(ConditionStatus.from_dict(c) for c in data["conditions"]))
+
     def to_dict(self) -> dict:
         return {"rule": self.rule, "level": self.level, "phase": self.phase, "citation": self.citation,
                 "quote": self.quote, "status": self.status, "conditions": _plain(self.conditions)}
@@ -262,6 +308,10 @@ class WouldChange:
     fact: str
     value: Any
     level: str
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> "WouldChange":
+        return cls(data["fact"], data["value"], data["level"])
 
     def to_dict(self) -> dict:
         return {"fact": self.fact, "value": self.value, "level": self.level}
@@ -276,6 +326,12 @@ class NotRecommended:
     rules: tuple[RuleStatus, ...]
     would_change_if: tuple[WouldChange, ...]
     target_key: str = "sector"
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> "NotRecommended":
+        key = "modality" if "modality" in data else "sector"
+        return cls(data[key], data["phase"], tuple(RuleStatus.from_dict(r) for r in data["rules"]),
+                   tuple(WouldChange.from_dict(w) for w in data["would_change_if"]), key)
 
     @property
     def sector(self) -> str:
@@ -335,6 +391,18 @@ class Assessment(Provenanced):
     not_recommended: Optional[tuple[NotRecommended, ...]] = None
     schema_version: Optional[str] = None
     provenance: Optional[Mapping[str, Any]] = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> "Assessment":
+        """The Assessment a saved ``--format json`` result describes (what `to_dict` gave), so a
+        stored result renders as table, markdown or HTML again without re-running it."""
+        def entries(key, kind):
+            return None if key not in data else tuple(kind.from_dict(e) for e in data[key])
+        return cls(data["tool"], data["ruleset"], data["profile"], tuple(data["unknown_facts"]),
+                   entries("recommendations", Recommendation), entries("coordination", Coordination),
+                   entries("derived_facts", DerivedFact), entries("modalities", ModalityEntry),
+                   entries("cross_cutting", CrossCuttingIssue), entries("not_recommended", NotRecommended),
+                   data.get("schema_version"), data.get("provenance"))
 
     def recommendation(self, sector: str, phase: str) -> Optional[Recommendation]:
         return next((r for r in self.recommendations if r.sector == sector and r.phase == phase), None)

@@ -51,6 +51,8 @@ def resolve_ruleset_path(name_or_path: str | Path) -> Path:
 
 # directory -> (ruleset, the stat of every file it was read from): reused while no file changed
 _CACHE: dict[Path, tuple[Ruleset, tuple]] = {}
+# the directories being loaded right now, outermost first: a parent already on it closes a cycle
+_LOADING: list[Path] = []
 
 
 def _stamp(files: list[Path]) -> tuple:
@@ -68,10 +70,22 @@ def load_ruleset(name_or_path: str | Path = "2012") -> Ruleset:
     if cached is None or _stamp(_watched(cached[0])) != cached[1]:
         ruleset = rulesetcache.read(directory)
         if ruleset is None:
-            ruleset = _load(directory)
+            ruleset = _load_once(directory)
             rulesetcache.write(ruleset)
         _CACHE[directory] = (ruleset, _stamp(_watched(ruleset)))
     return _CACHE[directory][0]
+
+
+def _load_once(directory: Path) -> Ruleset:
+    if directory in _LOADING:
+        chain = " -> ".join(str(d) for d in [*_LOADING[_LOADING.index(directory):], directory])
+        raise RulesetError(f"rulesets inherit in a cycle: {chain}", where=str(_LOADING[-1] / "ruleset.yaml"),
+                           hint="`inherits: ruleset:` must name a different ruleset that does not inherit this one")
+    _LOADING.append(directory)
+    try:
+        return _load(directory)
+    finally:
+        _LOADING.pop()
 
 
 def _watched(ruleset: Ruleset) -> list[Path]:
@@ -126,7 +140,7 @@ def _load(directory: Path) -> Ruleset:
 
 
 def _load_parent(r, inherits: dict) -> Ruleset:
-    parent = load_ruleset((r.directory / inherits["ruleset"]).resolve())
+    parent = load_ruleset(r.path(inherits["ruleset"], f"{r.directory / 'ruleset.yaml'} (inherits.ruleset)"))
     r.files.extend(parent.files)
     for key, document in parent.documents.items():
         r.documents.setdefault(key, document)

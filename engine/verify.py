@@ -32,11 +32,14 @@ def ruleset_for(record: dict, given: str | None) -> Ruleset:
 
 
 def _entries(result: dict) -> dict[tuple[str, str, str | None], dict]:
-    """What a verification compares: conclusions with their level and supporting rules."""
+    """What a verification compares: conclusions with their level and supporting rules (and,
+    for levelled conclusions, each rule's own level: a rule edited to a lower level is a change
+    even where the entry's level holds through another rule)."""
     out = {}
     for kind, key in (("recommendations", "sector"), ("modalities", "modality")):
         for e in result.get(kind, []):
-            out[(kind, e[key], e["phase"])] = {"level": e["level"], "rules": sorted(j["rule"] for j in e["justifications"])}
+            out[(kind, e[key], e["phase"])] = {"level": e["level"], "rules": sorted(j["rule"] for j in e["justifications"]),
+                                               "rule_levels": {j["rule"]: j.get("level") for j in e["justifications"]}}
     for e in result["coordination"]:
         out[("coordination", e["partner"], e["phase"])] = {"level": None,
                                                            "rules": sorted(j["rule"] for j in e["justifications"])}
@@ -103,8 +106,16 @@ def _differences(before: dict, after: dict) -> list[dict]:
         if was != now:
             out.append({"kind": key[0], "target": key[1], "phase": key[2], "recorded": was, "now": now,
                         "rules_gained": sorted(set(now["rules"] if now else []) - set(was["rules"] if was else [])),
-                        "rules_lost": sorted(set(was["rules"] if was else []) - set(now["rules"] if now else []))})
+                        "rules_lost": sorted(set(was["rules"] if was else []) - set(now["rules"] if now else [])),
+                        "rules_changed_level": _level_changes(was, now)})
     return out
+
+
+def _level_changes(was: dict | None, now: dict | None) -> list[dict]:
+    """The rules behind both entries whose own level differs (the rule itself was edited)."""
+    before, after = (was or {}).get("rule_levels", {}), (now or {}).get("rule_levels", {})
+    return [{"rule": rule, "recorded": before[rule], "now": after[rule]}
+            for rule in sorted(set(before) & set(after)) if before[rule] != after[rule]]
 
 
 def _report(kind: str, ruleset: Ruleset, recorded_ruleset: dict, record: dict, differences: list[dict]) -> dict:
@@ -112,6 +123,10 @@ def _report(kind: str, ruleset: Ruleset, recorded_ruleset: dict, record: dict, d
             "recorded_ruleset": recorded_ruleset, "ruleset_changed": recorded_ruleset["sha256"] != ruleset.sha256,
             "recorded_tool": record.get("provenance", {}).get("tool") or record.get("tool"),
             "inputs": _input_checks(record), "differences": differences}
+
+
+def _level_change_text(change: dict) -> str:
+    return f"{change['rule']} ({change['recorded']} -> {change['now']})"
 
 
 def verify_text(report: dict) -> str:
@@ -129,7 +144,9 @@ def verify_text(report: dict) -> str:
         now = (d["now"]["level"] or "named") if d["now"] else "absent"
         lines.append(f"- {d['kind']} {d['target']} ({d['phase']}): {was} -> {now}"
                      + (f"; rules gained: {', '.join(d['rules_gained'])}" if d["rules_gained"] else "")
-                     + (f"; rules lost: {', '.join(d['rules_lost'])}" if d["rules_lost"] else ""))
+                     + (f"; rules lost: {', '.join(d['rules_lost'])}" if d["rules_lost"] else "")
+                     + (f"; rules whose level changed: {', '.join(_level_change_text(c) for c in d['rules_changed_level'])}"
+                        if d["rules_changed_level"] else ""))
     if not report["reproduces"] and not report["ruleset_changed"]:
         lines.append("Nothing in the ruleset changed: please report this as a bug.")
     return "\n".join(lines) + "\n"

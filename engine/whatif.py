@@ -73,6 +73,28 @@ def changed_facts(a: Mapping, b: Mapping) -> dict[str, list]:
             for name in sorted(set(a) | set(b)) if a.get(name, UNKNOWN) != b.get(name, UNKNOWN)}
 
 
+def change_kind(ruleset: Ruleset, level_a: str | None, level_b: str | None, same_rules: bool) -> str | None:
+    """How one (sector, phase) entry differs from A to B (one of CHANGE_KINDS; a level is None
+    where the entry is not recommended), or None when it does not differ."""
+    if level_a == level_b and same_rules:
+        return None
+    if level_a is None:
+        return "added"
+    if level_b is None:
+        return "removed"
+    if level_a != level_b:
+        return "level_raised" if ruleset.level_rank(level_b) < ruleset.level_rank(level_a) else "level_lowered"
+    return "justification_changed"
+
+
+def facts_behind(ruleset: Ruleset, rule_ids) -> set[str]:
+    """The input facts the given rules read, through derived facts: where a change's causes lie."""
+    causes: set[str] = set()
+    for rule_id in rule_ids:
+        causes |= upstream_input_facts(ruleset, ruleset.rule(rule_id))
+    return causes
+
+
 def diff(ruleset: Ruleset, profile_a: Mapping[str, AnyValue], profile_b: Mapping[str, AnyValue]) -> Diff:
     """Sectors added, removed or changed in level from A to B, each with the facts that
     changed under the rules that caused it, and those rules."""
@@ -84,20 +106,11 @@ def diff(ruleset: Ruleset, profile_a: Mapping[str, AnyValue], profile_b: Mapping
         entry_a, entry_b = levels_a.get(key), levels_b.get(key)
         level_a = entry_a.level if entry_a else None
         level_b = entry_b.level if entry_b else None
-        if level_a == level_b and _rule_ids(entry_a) == _rule_ids(entry_b):
+        change = change_kind(ruleset, level_a, level_b, _rule_ids(entry_a) == _rule_ids(entry_b))
+        if change is None:
             continue
-        if level_a is None:
-            change = "added"
-        elif level_b is None:
-            change = "removed"
-        elif level_a != level_b:
-            change = "level_raised" if ruleset.level_rank(level_b) < ruleset.level_rank(level_a) else "level_lowered"
-        else:
-            change = "justification_changed"
         gained, lost = _rule_ids(entry_b) - _rule_ids(entry_a), _rule_ids(entry_a) - _rule_ids(entry_b)
-        causes = set()
-        for rule_id in gained | lost:
-            causes |= upstream_input_facts(ruleset, ruleset.rule(rule_id))
+        causes = facts_behind(ruleset, gained | lost)
         changes.append(SectorChange(sector=key[0], phase=key[1], change=change, from_level=level_a, to_level=level_b,
                                     rules_gained=tuple(sorted(gained)), rules_lost=tuple(sorted(lost)),
                                     facts_changed={f: v for f, v in facts.items() if f in causes}))

@@ -10,6 +10,9 @@ MINI = ROOT / "tests" / "fixtures" / "mini"
 
 # The test run keeps its own cache of loaded rulesets (engine/rulesetcache.py), not the user's.
 os.environ.setdefault("MCOF_CACHE_DIR", tempfile.mkdtemp(prefix="mcof-test-cache-"))
+# ... and its own default decision records store, never the user's (engine/records.py).
+os.environ["MCOF_DATA_DIR"] = tempfile.mkdtemp(prefix="mcof-test-data-")
+os.environ.pop("MCOF_RECORDS", None)
 
 
 @pytest.fixture(scope="session")
@@ -27,3 +30,8 @@ def mini_copy(tmp_path):
     head.write_text(head.read_text().replace("../../../rulesets/sources/MC2355.txt",
                                              str(ROOT / "rulesets" / "sources" / "MC2355.txt")))
     return target
+
+
+# A throwaway PostgreSQL cluster and a fresh database on it, for any test (skipped with the
+# reason when PostgreSQL is not installed or cannot start): tests/postgres.py.
+from tests.postgres import postgres_cluster, postgres_url  # noqa: E402,F401

@@ -112,11 +112,18 @@ HELP_CASES = [
     (["compare"], "under the 2012 framework and the 2021 Addendum"),
     (["crosswalk"], "each link cited and reasoned"),
     (["batch"], "the exit status is 1 when any row failed"),
+    (["batch-diff"], "2012 and 2021 outputs are compared in the 2021 sectors, through the crosswalk"),
     (["diagrams"], "The five Annex I scenario diagrams, reconstructed from the rules"),
     (["rules", "test"], "Run the ruleset's own test cases"),
     (["rules", "sentences"], "Every sentence of the paragraphs the ruleset reads"),
     (["verify"], "say whether it still reproduces"),
+    (["records"], "assessments saved with `mcof assess --record`"),
+    (["records", "list"], "List the decision records, newest first"),
+    (["records", "show"], "stored result as `mcof assess` printed it"),
+    (["records", "verify"], "Exits 0 when it reproduces, 1 when it does not"),
+    (["records", "export"], "provenance included"),
     (["schema"], "Editors can validate YAML with it"),
+    (["serve"], "Serve the web pages and the JSON API"),
 ]
 HELP_PHRASES = {" ".join(command): phrase for command, phrase in HELP_CASES}
 
@@ -260,15 +267,37 @@ def test_markdown_escapes_what_would_break_it(mini_copy):
     assert "<b>" not in result.stdout
 
 
-@pytest.mark.parametrize("args", [
+PROVENANCED_COMMANDS = [
     ["assess", "examples/libya-2011.yaml"],
     ["explain", "examples/libya-2011.yaml", "--sector", "3"],
     ["diff", "examples/libya-2011.yaml", "--set", "international_migrants_caught=false"],
     ["compare", "examples/libya-2011.yaml"],
     ["diagrams", "--crisis-type", "health"],
-])
+    ["sweep", "examples/libya-2011.yaml", "--vary", "phase=before,during"],
+    ["sweep", "--mapping", "inform", "--data", "tests/data/inform_risk_2020_v040.csv", "--data",
+     "tests/data/migrant_stock_share_undesa2024.csv", "--country", "SDN", "--vary", "drought=5,6"],
+]
+
+
+@pytest.mark.parametrize("args", PROVENANCED_COMMANDS, ids=lambda a: " ".join(a[:2]))
 def test_every_json_output_says_what_produced_it(args):
     data = json.loads(run(*args, "--format", "json").stdout)
     assert list(data)[:2] == ["schema_version", "provenance"]
     record = data["provenance"]
     assert record["tool"]["name"] == "mcof" and len(record["ruleset"]["sha256"]) == 64 and record["generated_at"]
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
+@pytest.mark.parametrize("args", PROVENANCED_COMMANDS, ids=lambda a: " ".join(a[:2]))
+def test_every_text_and_markdown_output_ends_with_what_produced_it(args, fmt, monkeypatch):
+    from mcof.engine.provenance import footer_line
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764547200")
+    record = json.loads(run(*args, "--format", "json").stdout)["provenance"]
+    text = run(*args, "--format", fmt).stdout
+    expected = footer_line(record)
+    if fmt == "markdown":
+        expected = expected.replace("_", "\\_")
+    assert expected in text, text[-400:]
+    for item in record["inputs"]:
+        shown = item.get("file") or " ".join(item["set"])
+        assert (shown.replace("_", "\\_") if fmt == "markdown" else shown) in text

@@ -36,7 +36,7 @@ def test_quick_start_is_two_commands():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     block = re.search(r"## Quick start\n\n```\n(.*?)```", text, re.S).group(1)
     lines = [line for line in block.splitlines() if line.strip()]
-    assert len(lines) == 2 and lines[1] == "pip install '.[test]' && python -m pytest -q"
+    assert len(lines) == 2 and lines[1] == "pip install '.[test]' && python -m pytest -q tests"
 
 
 def test_contract_in_the_repository_is_the_shared_contract():

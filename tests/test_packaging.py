@@ -50,7 +50,8 @@ def test_installed_package_carries_its_data_and_type_marker(fresh_install):
     package = purelib / "mcof"
     for part in ("py.typed", "rulesets/2012/ruleset.yaml", "rulesets/2021/crosswalk.yaml",
                  "rulesets/sources/MC2355.txt", "engine/mappings/inform.yaml",
-                 "engine/report/templates/report.html.j2", "engine/report/data/countries-110m.json"):
+                 "engine/report/templates/report.html.j2", "engine/report/data/countries-110m.json",
+                 "engine/migrations/env.py", "engine/migrations/versions/0001_records.py"):
         assert (package / part).is_file(), part
 
 
@@ -63,6 +64,18 @@ def test_python_dash_m_mcof_assesses_an_example_from_the_fresh_install(fresh_ins
     where = subprocess.run([str(python), "-c", "import mcof; print(mcof.__file__)"],
                            capture_output=True, text=True, cwd=tmp_path, check=True).stdout.strip()
     assert Path(where).is_relative_to(purelib)
+
+
+def test_the_fresh_install_records_an_assessment_through_its_shipped_migrations(fresh_install, tmp_path):
+    pytest.importorskip("sqlalchemy", reason="the records extra is not installed: pip install '.[test]'")
+    python, _, _ = fresh_install
+    store = tmp_path / "records.sqlite"
+    proc = subprocess.run([str(python), "-m", "mcof", "assess", str(ROOT / "examples" / "libya-2011.yaml"),
+                           "--record", "--records", str(store)], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0 and f"recorded as record 1 in {store}" in proc.stderr, proc.stderr
+    proc = subprocess.run([str(python), "-m", "mcof", "records", "verify", "1", "--records", str(store)],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0 and "The result reproduces" in proc.stdout, proc.stderr
 
 
 def test_library_api_and_version_from_one_source():

@@ -44,6 +44,33 @@ def test_a_changed_ruleset_is_named_with_the_behavioural_difference(tmp_path):
     assert "humanitarian_border_management" not in result.stdout  # unchanged entries are not listed
 
 
+def test_a_changed_crosswalk_link_is_reported_on_the_2021_recommendations_it_carried(tmp_path):
+    import yaml
+    shutil.copytree(ROOT / "rulesets", tmp_path / "rulesets")
+    ruleset = tmp_path / "rulesets" / "2021"
+    out = saved(tmp_path, str(ROOT / "examples" / "libya-2011.yaml"), "--ruleset", str(ruleset))
+    before = json.loads(out.read_text())
+    carried = sorted({(r["sector"], r["phase"]) for r in before["recommendations"]
+                      if any(j["rule"].endswith("--xw-transport-movement") for j in r["justifications"])})
+    assert carried, "the Libya profile carries 2012 transport rules onto movement_assistance"
+    crosswalk = ruleset / "crosswalk.yaml"
+    data = yaml.safe_load(crosswalk.read_text())
+    link = next(link for link in data["links"] if link["id"] == "xw-transport-movement")
+    text = crosswalk.read_text()
+    crosswalk.write_text(text.replace("    from: transport_assistance\n    to: [{sector: movement_assistance}]",
+                                      "    from: transport_assistance\n    to: [{sector: shelter_settlements}]", 1))
+    assert link["to"] == [{"sector": "movement_assistance"}] and crosswalk.read_text() != text
+    result = run("verify", str(out), "--ruleset", str(ruleset), "--format", "json")
+    assert result.exit_code == 1, result.stderr
+    report = json.loads(result.stdout)
+    assert report["ruleset_changed"] and not report["reproduces"]
+    moved = {(d["target"], d["phase"]) for d in report["differences"]}
+    assert set(carried) <= moved and any(s == "shelter_settlements" for s, _ in moved)
+    lost = {rule for d in report["differences"] for rule in d["rules_lost"]}
+    gained = {rule for d in report["differences"] if d["target"] == "shelter_settlements" for rule in d["rules_gained"]}
+    assert lost and lost == gained and all(rule.endswith("--xw-transport-movement") for rule in lost)
+
+
 def test_edited_input_file_is_reported_but_the_recorded_profile_is_rerun(tmp_path):
     profile = tmp_path / "p.yaml"
     profile.write_text("crisis_type: health\nphase: during\n")
@@ -60,7 +87,7 @@ def test_what_is_not_a_result_is_a_clean_error(tmp_path):
     assert result.exit_code == 1 and result.stderr.startswith("Error:") and "not an mcof assessment or batch result" in result.stderr
     bad.write_text("{nope")
     result = run("verify", str(bad))
-    assert result.exit_code == 1 and "not JSON" in result.stderr and "x.json:1" in result.stderr
+    assert result.exit_code == 1 and "malformed JSON" in result.stderr and "x.json:1" in result.stderr
 
 
 def test_a_batch_reproduces_from_its_recorded_inputs_mapping_and_thresholds(tmp_path):

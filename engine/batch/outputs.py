@@ -139,6 +139,22 @@ def csv_safe(value):
     return value
 
 
+def read_csv_cell(text: str):
+    """A CSV cell of a batch table back to its value (the inverse of ``_flat`` and
+    :func:`csv_safe`): a JSON array or object becomes a list or dict, ``true``/``false`` a
+    boolean, a neutralised formula loses its quote; any other cell stays text."""
+    if text.startswith("'") and text[1:].startswith(_FORMULA_START) and not _is_number(text[1:]):
+        return text[1:]
+    if text in ("true", "false"):
+        return text == "true"
+    if text[:1] in ("[", "{"):
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+    return text
+
+
 def _is_number(text: str) -> bool:
     try:
         float(text)
@@ -229,7 +245,11 @@ def _xlsx_write(fh, tables: dict[str, tuple[list[dict], list[str] | None]], prov
     sheet("provenance", ["key", "value"],
           [[key, clean(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))]
            for key, value in provenance.items()], set(), "A2")
-    wb.save(fh)
+    # Saved to memory first: openpyxl's zip writer, failing on a full disk, is left open on the
+    # closed file and prints a traceback when collected; bytes are written (or fail) cleanly.
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    fh.write(buffer.getvalue())
 
 
 def _staged_files(p: Path, fmt: str, tables: dict, provenance: dict, sectors: set[str],

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import limits
 from .errors import InputError, RowError
 
 CSV_SUFFIXES = {".csv", ".tsv", ".txt", ".tab"}
@@ -118,10 +119,6 @@ def _decodes(data: bytes, enc: str) -> bool:
         return False
 
 
-# Inputs are read whole: a country (or admin-unit) table is megabytes; past this, a mistake.
-MAX_INPUT_BYTES = int(os.environ.get("MCOF_MAX_INPUT_BYTES", 512 * 1024 * 1024))
-
-
 def read_raw(path: str | Path, encoding: str | None = None) -> RawTable:
     p = Path(path)
     if not p.exists():
@@ -131,10 +128,11 @@ def read_raw(path: str | Path, encoding: str | None = None) -> RawTable:
     if not p.is_file():  # a FIFO would block forever, a device never end
         raise InputError("input is not a regular file (a pipe, socket or device)", file=str(p),
                          hint="save the table to a file first")
-    size = p.stat().st_size
-    if size > MAX_INPUT_BYTES:
-        raise InputError(f"input is {size:,} bytes, over the limit of {MAX_INPUT_BYTES:,}", file=str(p),
-                         hint="raise it with MCOF_MAX_INPUT_BYTES, or split the table")
+    # Inputs are read whole: a country (or admin-unit) table is megabytes; past the limit, a mistake.
+    size, limit = p.stat().st_size, limits.INPUT_BYTES.value()
+    if size > limit:
+        raise InputError(f"input is {size:,} bytes, over the limit of {limit:,}", file=str(p),
+                         hint=f"split the table, or {limits.INPUT_BYTES.how_to_raise()}")
     suffix = p.suffix.lower()
     if suffix in EXCEL_SUFFIXES:
         return _read_xlsx(p)
@@ -204,15 +202,48 @@ def _encoding_warnings(path: str, enc: str, given: str | None, text: str) -> lis
 
 
 def _csv_records(text: str, delimiter: str) -> tuple[list[list], list[tuple[int, int]]]:
-    """The records, and the (first, last) physical line of each: a quoted field may span lines,
-    and an unbalanced quote swallows every line after it into one record."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
-    records, lines, last = [], [], 0
-    for record in reader:
-        records.append(record)
-        lines.append((last + 1, reader.line_num))
-        last = reader.line_num
+    """The records, and the (first, last) physical line of each. An unbalanced quote makes the
+    csv module swallow every line up to the next quote into one record: that record is kept
+    (it becomes an error row naming its first line) and the lines it swallowed are read again
+    on their own, so one stray quote costs one row, not the rest of the table."""
+    # csv refuses a field past 128 KiB by failing the whole file; fields are bounded per row
+    # instead (_row_problem), so the reader may take anything up to the file's own size.
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
+    physical = io.StringIO(text, newline="").readlines()  # split as csv splits: \n, \r\n or \r
+    records, lines, start = [], [], 0
+    while start < len(physical):
+        source = _LinesFrom(physical, start)
+        reader = csv.reader(source, delimiter=delimiter, strict=False)
+        restart = None
+        for record in reader:
+            first, last = source.first_of_record + 1, source.index
+            records.append(record)
+            lines.append((first, last))
+            if last > first and any("\n" in cell or "\r" in cell for cell in record):
+                restart = first  # 0-based index of the line after the record's first line
+                break
+            source.mark()
+        start = restart if restart is not None else len(physical)
     return records, lines
+
+
+class _LinesFrom:
+    """Physical lines from an index on, for csv.reader, knowing where each record began."""
+
+    def __init__(self, lines: list[str], start: int):
+        self.lines, self.index, self.first_of_record = lines, start, start
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        if self.index >= len(self.lines):
+            raise StopIteration
+        self.index += 1
+        return self.lines[self.index - 1]
+
+    def mark(self) -> None:
+        self.first_of_record = self.index
 
 
 def _unpacked_size(p: Path) -> int:
@@ -226,10 +257,10 @@ def _unpacked_size(p: Path) -> int:
 
 
 def _read_xlsx(p: Path) -> RawTable:
-    unpacked = _unpacked_size(p)
-    if unpacked > MAX_INPUT_BYTES:
-        raise InputError(f"the workbook unpacks to {unpacked:,} bytes, over the limit of {MAX_INPUT_BYTES:,}",
-                         file=str(p), hint="raise it with MCOF_MAX_INPUT_BYTES, or save the sheet as CSV")
+    unpacked, limit = _unpacked_size(p), limits.INPUT_BYTES.value()
+    if unpacked > limit:
+        raise InputError(f"the workbook unpacks to {unpacked:,} bytes, over the limit of {limit:,}",
+                         file=str(p), hint=f"save the sheet as CSV, or {limits.INPUT_BYTES.how_to_raise()}")
     try:
         import openpyxl
         wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
@@ -328,7 +359,7 @@ def _assemble(path: str, kind: str, enc: str | None, records: list[list],
         if problem:
             broken.append(RowError(path, n, None, None, problem, "error"))
         else:
-            rows.append((n, list(r) + [""] * (width - len(r))))
+            rows.append((n, list(r[:width])))  # past the width only empty cells (checked above)
     return RawTable(path, kind, enc, headers, tags, rows, header_row=numbered[header_idx][0],
                     tag_row=numbered[tag_idx][0] if tag_idx is not None else None, errors=broken)
 
@@ -336,9 +367,14 @@ def _assemble(path: str, kind: str, enc: str | None, records: list[list],
 def _row_problem(cells: list, width: int, first: int, last: int) -> str | None:
     """Why a row cannot be read cell by cell, or None. A row is never padded into facts: a
     short or long row, or one whose quote swallowed the lines after it, is an error row."""
-    if last > first and any("\n" in str(c) for c in cells):
-        return (f"a quoted field opened on line {first} runs to line {last} and swallows "
-                f"{last - first} line(s) (an unbalanced quote?): the row is not used")
+    if last > first and any("\n" in str(c) or "\r" in str(c) for c in cells):
+        return (f"a quoted field opened on line {first} runs to line {last} (an unbalanced quote?): "
+                f"the row is not used; the {last - first} line(s) it swallowed are read on their own")
+    max_chars = limits.CELL_CHARS.value()
+    longest = max(range(len(cells)), key=lambda k: len(str(cells[k])), default=None)
+    if longest is not None and len(str(cells[longest])) > max_chars:
+        return (f"cell {longest + 1} holds {len(str(cells[longest])):,} characters, over the limit of {max_chars:,} "
+                f"({limits.CELL_CHARS.how_to_raise()}): the row is not used")
     filled = len(cells)
     while filled > width and not str(cells[filled - 1]).strip():
         filled -= 1  # trailing empty cells (a stray delimiter at the end of the line) are harmless

@@ -24,7 +24,7 @@ from markupsafe import Markup, escape
 from ..assessment import PHASE_ORDER, phase_rank
 from ..linkages import by_linkage
 from ..model import LEVELS
-from ..palette import level_css_variables
+from ..palette import CHANGE_MARKS, level_css_variables
 from ..results import Assessment, Compare, Diff, Justification, RuleStatus, ConditionStatus, WouldChange
 
 __all__ = ["PHASES", "LEVELS", "render_assessment", "render_diff", "render_compare"]
@@ -60,6 +60,7 @@ def fmt_value(value: Any) -> str:
 
 _env.filters["fmt"] = fmt_value
 _env.globals["level_css"] = level_css_variables()  # every template colours levels from engine/palette.py
+_env.globals["change_marks"] = CHANGE_MARKS        # and marks changes from there
 
 
 def _wbr(name: Any) -> Markup:

@@ -277,3 +277,67 @@ def test_csv_cells_that_would_run_as_formulas_are_neutralised(tmp_path, cell, wr
     write_outputs(out, [{"country": cell, "sector": "s"}], [{"country": cell}], [], PROVENANCE)
     rows = list(csvmodule.reader(out.open(encoding="utf-8")))
     assert rows[1][rows[0].index("country")] == written
+
+
+class FullDisk:
+    """A file handle on a full disk: every write fails with ENOSPC."""
+
+    def __init__(self, handle):
+        self.handle = handle
+
+    def write(self, data):
+        raise OSError(28, "No space left on device")
+
+    def __getattr__(self, name):
+        return getattr(self.handle, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.handle.close()
+
+
+def test_xlsx_on_a_full_disk_is_an_error_line_with_no_traceback_and_no_temp_file(tmp_path, tables, monkeypatch):
+    import gc
+    import sys
+    long_rows, summary, errors = tables
+    real_fdopen = os.fdopen
+    monkeypatch.setattr(outputfile.os, "fdopen", lambda fd, mode: FullDisk(real_fdopen(fd, mode)))
+    unraisable = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    with pytest.raises(OutputError, match="No space left on device"):
+        write_outputs(tmp_path / "out.xlsx", long_rows, summary, errors, PROVENANCE)
+    gc.collect()
+    assert unraisable == [] and list(tmp_path.iterdir()) == []
+
+
+def test_sigterm_during_a_write_leaves_no_temp_file(tmp_path):
+    import signal
+    from mcof.cli import exit_cleanly_on_termination
+    previous = signal.getsignal(signal.SIGTERM)
+    exit_cleanly_on_termination()
+    try:
+        def killed_mid_write(handle):
+            handle.write(b"half")
+            os.kill(os.getpid(), signal.SIGTERM)
+        with pytest.raises(SystemExit) as stopped:
+            outputfile.stage(tmp_path / "out.xlsx", killed_mid_write)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert stopped.value.code == 128 + signal.SIGTERM and list(tmp_path.iterdir()) == []
+
+
+def test_temp_files_of_killed_processes_are_removed_by_the_next_write(tmp_path):
+    dead = tmp_path / ".mcof-999999999-abcd.tmp"      # no such process
+    alive = tmp_path / f".mcof-{os.getppid()}-abcd.tmp"  # a running process's write in progress
+    unrelated = tmp_path / ".mcof-notes.tmp"
+    for path in (dead, alive, unrelated):
+        path.write_bytes(b"x")
+    outputfile.write_file(tmp_path / "out.json", "{}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([alive.name, unrelated.name, "out.json"])
+
+
+def test_a_250_character_output_name_is_written(tmp_path):
+    target = tmp_path / ("r" * 245 + ".json")
+    assert outputfile.write_file(target, "{}").read_text() == "{}"

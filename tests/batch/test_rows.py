@@ -10,12 +10,21 @@ def table(tmp_path, body):
     return read_raw(path)
 
 
-def test_a_stray_quote_is_reported_with_its_line_and_what_it_swallowed(tmp_path):
+def test_a_stray_quote_costs_its_row_and_the_lines_it_swallowed_are_read_again(tmp_path):
     raw = table(tmp_path, 'AFG,Afghanistan,7.9,5\n"AGO,Angola,3,4\nALB,Albania,1,2\nDZA,Algeria,5,6\n')
-    assert [n for n, _ in raw.rows] == [2]
+    assert [(n, cells[0]) for n, cells in raw.rows] == [(2, "AFG"), (4, "ALB"), (5, "DZA")]
     (error,) = raw.errors
     assert error.row == 3 and error.severity == "error"
-    assert "opened on line 3 runs to line 5 and swallows 2 line(s)" in error.reason
+    assert "opened on line 3 runs to line 5" in error.reason and "2 line(s) it swallowed" in error.reason
+
+
+def test_stray_quotes_on_every_line_cost_each_its_own_row_in_linear_time(tmp_path):
+    import time
+    rows = "".join(f'"AF{k},Name {k},1,2\n' for k in range(20_000))
+    start = time.perf_counter()
+    raw = table(tmp_path, rows)
+    assert time.perf_counter() - start < 5
+    assert len(raw.rows) + len(raw.errors) == 20_000
 
 
 def test_short_and_long_rows_are_error_rows_never_padded(tmp_path):
@@ -44,7 +53,7 @@ def test_inputs_that_never_end_or_are_too_large_are_refused(tmp_path, monkeypatc
         read_raw("/dev/zero")
     big = tmp_path / "big.csv"
     big.write_text(HEADER + "AFG,Afghanistan,1,2\n" * 100)
-    monkeypatch.setattr(readers, "MAX_INPUT_BYTES", 1000)
+    monkeypatch.setenv("MCOF_MAX_INPUT_BYTES", "1000")
     with pytest.raises(InputError, match="over the limit of 1,000") as error:
         read_raw(big)
     assert "MCOF_MAX_INPUT_BYTES" in error.value.hint
@@ -81,7 +90,7 @@ def test_a_zip_bomb_workbook_is_refused_before_it_unpacks(tmp_path, monkeypatch)
     path = tmp_path / "bomb.xlsx"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("xl/worksheets/sheet1.xml", b"0" * 5_000_000)
-    monkeypatch.setattr(readers, "MAX_INPUT_BYTES", 1_000_000)
+    monkeypatch.setenv("MCOF_MAX_INPUT_BYTES", "1_000_000")
     with pytest.raises(InputError, match="unpacks to 5,000,000 bytes"):
         read_raw(path)
 
