@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import itertools
-from typing import Any as AnyValue, Mapping, Sequence
+from typing import TYPE_CHECKING, Any as AnyValue, Mapping, Sequence
 
 from .assessment import assess, phase_rank, upstream_input_facts
 from .results import Assessment, CoordinationChange, Diff, Recommendation, SectorChange
 from .ruleset import Ruleset
+
+if TYPE_CHECKING:
+    import numpy as np
 
 UNKNOWN = "unknown"
 # How a (sector, phase) entry can differ from profile A to profile B (diff's `change`).
@@ -26,6 +29,34 @@ def level_grid(ruleset: Ruleset, outcomes: list[dict[tuple[str, str], str]]) -> 
         levels = [outcome.get((sector, phase)) for outcome in outcomes]
         rows.append({"sector": sector, "phase": phase, "levels": levels, "varies": len(set(levels)) > 1})
     return rows
+
+
+def rank_grid(ruleset: Ruleset, ranks: Mapping[tuple[str, str], np.ndarray],
+              shape: tuple[int, int]) -> tuple[list[tuple[str, str]], np.ndarray]:
+    """The vectorized evaluator's level ranks (`Evaluation.levels`, each reshaped to ``shape``:
+    combinations x units) stacked in sector and phase order: (keys, keys x combinations x units)."""
+    import numpy as np
+    keys = sorted(ranks, key=lambda key: sector_phase_order(ruleset, key))
+    return keys, np.stack([ranks[key] for key in keys]) if keys else np.zeros((0, *shape), np.uint8)
+
+
+def level_rows(ruleset: Ruleset, keys: list[tuple[str, str]], grid: np.ndarray) -> list[list[dict]]:
+    """`level_grid` of every unit (a country, or the one profile of a fact sweep) at once,
+    from `rank_grid`: per unit, one row per (sector, phase) recommended in some combination."""
+    import numpy as np
+
+    from .vectorized import NO_LEVEL
+    names = np.full(NO_LEVEL + 1, None, dtype=object)
+    names[:len(ruleset.levels)] = ruleset.levels
+    recommended = (grid != NO_LEVEL).any(axis=1)                  # keys x units
+    varies = (grid.min(axis=1) != grid.max(axis=1)).tolist()
+    per_unit = names[grid.transpose(2, 0, 1)]                      # units x keys x combinations
+    out = []
+    for unit, (levels, present) in enumerate(zip(per_unit, recommended.T)):
+        chosen = np.flatnonzero(present)
+        out.append([{"sector": keys[k][0], "phase": keys[k][1], "levels": row, "varies": varies[k][unit]}
+                    for k, row in zip(chosen.tolist(), levels[chosen].tolist())])
+    return out
 
 
 def _levels(result: Assessment) -> dict[tuple[str, str], Recommendation]:
@@ -107,17 +138,22 @@ def parse_vary(ruleset: Ruleset, text: str) -> tuple[str, list]:
     return spec.name, [normalize_value(spec, coerce_text(spec, p), where) for p in parts]
 
 
-def sweep(ruleset: Ruleset, base: Mapping[str, AnyValue], variations: Sequence[tuple[str, list]]) -> dict:
+def sweep(ruleset: Ruleset, base: Mapping[str, AnyValue], variations: Sequence[tuple[str, list]], *,
+          engine: str = "vectorized") -> dict:
     """Assess every combination of the varied facts; report each (sector, phase)'s level
-    per combination, and the rows whose level changes across the grid."""
+    per combination, and the rows whose level changes across the grid. ``engine``:
+    "vectorized" evaluates all combinations in one pass; "durable" (or "reference") assesses
+    them one by one, which tests/test_whatif_lint.py checks gives the same."""
     from .profile import normalize_profile
     names = [name for name, _ in variations]
-    combinations, outcomes = [], []
-    for values in itertools.product(*(vals for _, vals in variations)):
-        profile = normalize_profile(ruleset, {**base, **dict(zip(names, values))}, "--vary")
-        result = assess(ruleset, profile, explain_absent=False)
-        combinations.append(dict(zip(names, values)))
-        outcomes.append(result.levels())
-    rows = level_grid(ruleset, outcomes)
+    combinations = [dict(zip(names, values)) for values in itertools.product(*(vals for _, vals in variations))]
+    profiles = [normalize_profile(ruleset, {**base, **combination}, "--vary") for combination in combinations]
+    if engine == "vectorized":
+        from .vectorized import encode, evaluate
+        levels = evaluate(ruleset, encode(ruleset, profiles)).levels()
+        rows = level_rows(ruleset, *rank_grid(ruleset, {key: r[:, None] for key, r in levels.items()},
+                                              (len(profiles), 1)))[0]
+    else:
+        rows = level_grid(ruleset, [assess(ruleset, p, engine=engine, explain_absent=False).levels() for p in profiles])
     return {"ruleset": ruleset.summary(), "base": dict(base), "vary": names, "combinations": combinations,
             "rows": rows}

@@ -6,11 +6,11 @@ from click.testing import CliRunner
 
 from mcof.engine.results import CoordinationChange
 from mcof.cli import main
-from mcof.engine import build_profile
+from mcof.engine import build_profile, load_ruleset, read_profile_file
 from mcof.engine.lint import lint
 from mcof.engine.ruleset import BUILTIN_DIR
 from mcof.engine.whatif import diff, parse_vary, sweep
-from tests.conftest import MINI
+from tests.conftest import MINI, ROOT
 from tests.test_ruleset_errors import corrupt
 
 BASE = {"crisis_type": "man_made", "phase": "during"}
@@ -47,6 +47,24 @@ def test_sweep_grid(mini):
     assert len(result["combinations"]) == 4
     border = next(r for r in result["rows"] if r["sector"] == "humanitarian_border_management")
     assert border["levels"] == [None, None, "critical", None] and border["varies"]
+
+
+@pytest.mark.parametrize("ruleset_name", [n for n in ("2012", "2021") if (BUILTIN_DIR / n / "ruleset.yaml").exists()])
+def test_vectorized_fact_sweep_equals_durable_rules_on_every_example(ruleset_name):
+    ruleset = load_ruleset(ruleset_name)
+    examples = sorted((ROOT / "examples").glob("*.yaml"))
+    read = {name for rule in ruleset.rules for name in rule.facts_read()}
+    yes_no = [n for n, spec in ruleset.input_facts().items() if spec.type == "bool" and n in read]
+    for path in examples:
+        base = build_profile(ruleset, read_profile_file(path))
+        # every phase and a pair, a yes/no fact of the profile flipped, one it leaves unknown set
+        flipped = next(n for n in yes_no if n in base)
+        added = next(n for n in yes_no if n not in base)
+        variations = [parse_vary(ruleset, "phase=before,during,after,before+after"),
+                      (flipped, [True, False]), (added, [True, False])]
+        vectorized = sweep(ruleset, base, variations)
+        assert vectorized == sweep(ruleset, base, variations, engine="durable"), path.name
+        assert any(row["varies"] for row in vectorized["rows"])
 
 
 def test_sweep_rejects_bad_values(mini):

@@ -351,6 +351,16 @@ def _condition_fact(spec, cells: dict[str, Cell], mapping: Mapping, facts: dict,
     return r.state, Evidence(f, r.state, _STATUS[r.state], r.text + bool_suffix(f, r.state), r.inputs)
 
 
+def fact_evidence(spec, cells: dict[str, Cell], mapping: Mapping, facts: dict, unknown: set) -> list[Evidence]:
+    """The evidence `build_profiles` records for one fact, given the facts decided before it
+    (a threshold sweep asks for it only where a level flips)."""
+    if spec.parameter:
+        return [_parameter_fact(spec, mapping)[1]]
+    if spec.type == "list":
+        return _list_fact(spec, cells, mapping, facts, unknown)[2]
+    return [_condition_fact(spec, cells, mapping, facts, unknown)[1]]
+
+
 def _context_value(cs, cells: dict[str, Cell], mapping: Mapping) -> tuple[str | None, Evidence]:
     """A context label (not a profile fact, e.g. the INFORM risk class): the first band whose
     threshold the indicator reaches, else ``otherwise``; None when the indicator is unknown."""
