@@ -387,6 +387,8 @@ def batch_summary(report) -> str:
     lines = [f"{report.unit_count} {report.units.plural}: {assessed} assessed"
              + "".join(f", {count} not assessed ({reason})" for reason, count in sorted(reasons.items()))
              + f"; input rows: {', '.join(rows_set_aside)} (see the errors table)"]
+    lines += [f"{a['file']}: {a['rows']:,} rows = {a['used']:,} used + {a['failed']:,} failed + {a['skipped']:,} skipped"
+              for a in report.row_accounts()]
     lines += [f"{f.path}: {f.vintage.title} (release recognised by its columns)" for f in report.files if f.vintage]
     table = records_table(rows, ["sector"] + levels,
                           title=f"{report.units.plural.capitalize()} per sector, at their highest level in any phase")
@@ -478,7 +480,7 @@ def _output_line(number: int, output: dict) -> str:
     record = output["provenance"]
     params = record.get("parameters") or {}
     return (f"#{number} {output['file']}: {record['ruleset']['id']} sha256:{record['ruleset'].get('sha256', '')[:12]}…, "
-            f"mapping {(params.get('mapping') or {}).get('name', '?')}, {params.get('countries', '?')} units, "
+            f"mapping {(params.get('mapping') or {}).get('name', '?')}, {output['units']} units, "
             f"generated {record.get('generated_at', '?')}")
 
 

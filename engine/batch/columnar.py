@@ -41,7 +41,8 @@ from ..profile import normalize_profile
 from ..ruleset import Ruleset
 from .errors import OutputError, RowError
 from .inputs import (Cell, InputFile, _assign_inputs, _check_something_is_read, _InputRows, _layout,
-                     _layout_warnings, _Layout, _mark_unprofiled, _path_list, _ticker, input_cells, parse_value)
+                     _layout_warnings, _Layout, _mark_unprofiled, _path_list, _ticker, input_cells, parse_value,
+                     unreadable_rows)
 from .mapping import COMPARATORS, FactSpec, Mapping, fmt
 from .outcome import BatchOutcome, assess_many, best_levels
 from .outputs import _csv_bytes, _flat, _provenance_bytes, csv_safe, hxl_tags, json_text, output_paths
@@ -249,7 +250,7 @@ def read_columns(paths, mapping: Mapping, encoding: str | None = None,
             per_input[sid] = reader.read(tick, names, order, seen_rows.setdefault(sid, {}))
             count = len(raw.rows)
         files.append(InputFile(raw.path, sid, raw.kind, raw.encoding, raw.tags is not None, count,
-                               layout.vintage, reader.key_label, reader._header("name")))
+                               layout.vintage, reader.key_label, reader._header("name"), unreadable_rows(raw)))
     _mark_unprofiled(errors, seen_rows, set(order), assigned, layouts, mapping)
     return ColumnTable(mapping, order, [names[k] for k in order], np.asarray(primary.kept_rows, dtype=np.int64),
                        codes, parsed, primary.layout, primary.raw, per_input, assigned, errors, files)

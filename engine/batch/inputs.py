@@ -70,11 +70,22 @@ class InputFile:
     vintage: Vintage | None = None     # the release recognised by its columns
     key_column: str | None = None      # the header the rows' key (ISO3 or id) was read from
     name_column: str | None = None
+    unreadable: int = 0                # data rows the reader could not split into cells (error rows)
+
+    @property
+    def records(self) -> int:
+        """Every data row of the file (blank lines, header and HXL row apart)."""
+        return self.rows + self.unreadable
 
     def to_dict(self) -> dict:
         return {"path": self.path, "input": self.input, "kind": self.kind, "encoding": self.encoding,
                 "hxl": self.hxl, "rows": self.rows, "key_column": self.key_column,
                 "name_column": self.name_column, "vintage": vintage_record(self.vintage)}
+
+
+def unreadable_rows(raw: RawTable) -> int:
+    """The reader's error rows (a stray quote, too few or too many cells, a too-large cell)."""
+    return len({e.row for e in raw.errors if e.row is not None and e.severity == "error"})
 
 
 def vintage_record(vintage: Vintage | None) -> dict | None:
@@ -262,7 +273,7 @@ def read_inputs(paths, mapping: Mapping, encoding: str | None = None,
         rows = _InputRows(layout, raw, mapping, errors)
         per_input[sid] = rows.read(tick, names, order, seen_rows.setdefault(sid, {}))
         files.append(InputFile(raw.path, sid, raw.kind, raw.encoding, raw.tags is not None, len(raw.rows),
-                               layout.vintage, rows.key_label, rows._header("name")))
+                               layout.vintage, rows.key_label, rows._header("name"), unreadable_rows(raw)))
     cells_by_unit = {key: _unit_cells(key, per_input, assigned, mapping) for key in order}
     _mark_unprofiled(errors, seen_rows, set(order), assigned, layouts, mapping)
     frame = _frame(order, names, cells_by_unit, mapping)

@@ -56,3 +56,18 @@ class BatchOutcome:
     @property
     def failed_rows(self) -> list[dict]:
         return [e for e in self.error_rows if e.get("severity") == "error"]
+
+    def row_accounts(self) -> list[dict]:
+        """Each input file's data rows, every one accounted for once: used (it fed a unit's
+        profile), failed (an error row) or skipped (set aside, with its reason). A row with
+        several problems counts once, as failed if any of them is an error."""
+        accounts = []
+        for f in self.files:
+            failed = {e["row"] for e in self.error_rows
+                      if e.get("file") == f.path and e.get("row") not in (None, "") and e.get("severity") == "error"}
+            skipped = {e["row"] for e in self.error_rows
+                       if e.get("file") == f.path and e.get("row") not in (None, "") and e.get("severity") == "skipped"}
+            skipped -= failed
+            accounts.append({"file": f.path, "rows": f.records, "used": f.records - len(failed) - len(skipped),
+                             "failed": len(failed), "skipped": len(skipped)})
+        return accounts

@@ -134,5 +134,6 @@ def batch_provenance(ruleset: Ruleset, mapping, inputs: Sequence[str | Path], re
         "thresholds": {name: setting(t) for name, t in mapping.thresholds.items()},
         "parameters": {name: setting(p) for name, p in mapping.parameters.items()},
         units.plural: report.unit_count, "assessed": report.unit_count - sum(report.not_assessed_reasons().values()),
-        "not_assessed": sum(report.not_assessed_reasons().values()), "failed_rows": len(report.failed_rows)})
+        "not_assessed": sum(report.not_assessed_reasons().values()), "failed_rows": len(report.failed_rows),
+        "rows": report.row_accounts()})
     return {"schema_version": SCHEMA_VERSION, **record}

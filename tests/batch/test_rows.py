@@ -1,4 +1,9 @@
 """A CSV reader that loses nothing and invents nothing: broken rows are error rows, located."""
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
 from mcof.engine.batch.readers import read_raw
 
 HEADER = "ISO3,Country,Drought,Flood\n"
@@ -110,3 +115,31 @@ def test_mixed_encodings_are_reported_row_by_row(tmp_path):
     raw = read_raw(path)
     (warning,) = raw.errors
     assert warning.severity == "warning" and "mixed encodings" in warning.reason and warning.row == 2
+
+
+@pytest.mark.parametrize("keep_profiles", [True, False], ids=["row path", "columnar path"])
+def test_every_input_row_is_accounted_for_once_in_summary_and_provenance(tmp_path, keep_profiles):
+    """rows = used + failed + skipped for each file, with the rows counted independently (the
+    non-blank lines after the header: no field of these tables spans lines) and the primary
+    input's used rows equal to its units."""
+    import json
+    from mcof.engine.batch.pipeline import run_batch
+    from mcof.engine.render import batch_summary
+    data = ROOT / "tests" / "data"
+    lines = (data / "inform_risk_2020_v040.csv").read_bytes().split(b"\n")
+    lines[5] = b'"' + lines[5]                                 # a stray quote: one row fails
+    lines[9] = b",".join(lines[9].split(b",")[:3])             # a truncated row: another
+    inform = tmp_path / "inform.csv"
+    inform.write_bytes(b"\n".join(lines))
+    stock = data / "migrant_stock_share_undesa2024.csv"
+    report = run_batch([inform, stock], "inform", "2012", tmp_path / "out.csv", keep_profiles=keep_profiles)
+    accounts = {Path(a["file"]).name: a for a in report.row_accounts()}
+    for path, encoding in ((inform, "latin-1"), (stock, "utf-8")):
+        data_lines = [line for line in path.read_text(encoding=encoding).splitlines()[1:] if line.strip(", \r")]
+        account = accounts[path.name]
+        assert account["rows"] == len(data_lines)
+        assert account["used"] + account["failed"] + account["skipped"] == account["rows"]
+    assert accounts["inform.csv"]["failed"] == 2 and accounts["inform.csv"]["used"] == report.unit_count == 189
+    provenance = json.loads((tmp_path / "out.provenance.json").read_text())
+    assert provenance["parameters"]["rows"] == report.row_accounts()
+    assert f"{accounts['inform.csv']['rows']} rows = 189 used + 2 failed + 0 skipped" in batch_summary(report)
