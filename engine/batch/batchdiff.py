@@ -43,7 +43,14 @@ LONG_KEYS = ("sector", "phase", "level", "rules", "facts", "evidence")
 # summary columns that are neither a fact, a context value nor a sector
 SUMMARY_META = ("country", "unknown_facts", "row_errors", "ruleset")
 # provenance.parameters keys that count what a run did rather than say how it was set up
-RUN_COUNTS = ("countries", "assessed", "not_assessed", "failed_rows")
+# what a run counted, not what it was set to (a batch of id units counts "units", not "countries")
+RUN_COUNTS = ("countries", "units", "assessed", "not_assessed", "failed_rows", "rows")
+
+
+def unit_count(provenance: dict):
+    """How many units a batch output holds, by its provenance (countries or id units)."""
+    params = provenance.get("parameters") or {}
+    return params.get("countries", params.get("units", "?"))
 # a 2012 entry whose crosswalk link leads out of the 2021 sectors
 MOVED_OUT = "moved_out"
 NOT_A_BATCH_OUTPUT = ("give the .json written by `mcof batch ... --output out.json`, or the long table "
@@ -394,7 +401,7 @@ def compare_outputs(outputs: Sequence[BatchOutput], *, sectors: Iterable[str] | 
              if wanted(row["unit"], row["sector"])]
     return BatchDiff(space=space.summary(), sectors=names, unit_column=outputs[0].unit_column,
                      outputs=tuple({"file": o.path, "files": o.files, "ruleset": o.provenance["ruleset"],
-                                    "provenance": o.provenance} for o in outputs),
+                                    "units": unit_count(o.provenance), "provenance": o.provenance} for o in outputs),
                      steps=tuple(steps), trend=tuple(trend),
                      warnings=tuple(w for o in outputs for w in o.warnings))
 

@@ -19,7 +19,7 @@ import yaml
 from ..resources import bundled
 from ..schemas import INDICATOR_TYPES, MAPPING_BASES
 from ..structure import Style, first_problem
-from ..yamlio import LineLoader
+from ..yamlio import LineLoader, YamlRefused
 from .errors import MappingError, suggestion_hint
 
 BUILTIN_DIR = bundled("engine", "mappings")
@@ -292,13 +292,10 @@ def load_mapping(name_or_path: str | Path, overrides: dict | None = None, *,
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         problem = str(getattr(e, "problem", None) or e)
-        hint = ("each key may appear once in a mapping: remove or merge the repeated one"
-                if problem.startswith("duplicate key") else "check indentation and quoting near that line")
-        raise MappingError(f"mapping is not valid YAML: {problem}", file=str(path),
-                           row=(mark.line + 1) if mark else None, hint=hint) from None
-    except TypeError as e:   # a list or mapping used as a key: LineLoader cannot hash it
-        raise MappingError(f"mapping is not valid YAML: a key must be a text or number ({e})",
-                           file=str(path)) from None
+        refused = isinstance(e, YamlRefused)  # well-formed, but past a limit or a duplicate key: its own advice
+        raise MappingError(f"mapping {'YAML refused' if refused else 'is not valid YAML'}: {problem}", file=str(path),
+                           row=(mark.line + 1) if mark else None,
+                           hint=e.hint if refused else "check indentation and quoting near that line") from None
     except (OSError, UnicodeDecodeError) as e:
         raise MappingError(f"cannot read mapping: {e}", file=str(path)) from None
     mapping = parse_mapping(raw, str(path))

@@ -401,3 +401,17 @@ document.body.appendChild(out);
             assert f'<tr data-unit="{c.unit}" data-sector="{c.sector}" data-phase="{c.phase}" data-change="{c.change}"' in dom
     assert dom.count('<div class="strip"') == len({r["sector"] for r in result.trend if r["sector"]}) > 0
     assert screenshot(page, tmp_path / "batch-diff.png", "1280,900").stat().st_size > 10_000
+
+
+def test_outputs_of_id_units_compare_by_their_id_and_count_their_units(tmp_path):
+    from batchdata import subnational_records
+    table = write_csv(tmp_path / "admin1.csv", subnational_records(2, countries=20))
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    units = {"id_column": "admin1Pcode", "name_column": "admin1Name"}
+    run_batch([str(table)], "inform", "2012", a, **units)
+    run_batch([str(table)], "inform", "2012", b, overrides={"drought": 7.0}, **units)
+    result = diff_of(a, b)
+    count = raw(a)["provenance"]["parameters"]["units"]
+    assert count == 40 and [o["units"] for o in result.outputs] == [40, 40]
+    assert result.unit_column == "unit_id" and "rows" not in result.steps[0].settings_changed
+    assert {c.unit for c in result.steps[0].changes} <= {r[0] for r in subnational_records(2, countries=20)[1:]}
