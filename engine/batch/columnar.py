@@ -220,7 +220,13 @@ def read_columns(paths, mapping: Mapping, encoding: str | None = None,
                  progress: Callable[[int, int], None] | None = None) -> ColumnTable:
     """The inputs of ``mapping``, read as ``read_inputs`` reads them (the same checks, the same
     row errors in the same order), the primary input column-wise."""
-    assigned = _assign_inputs([open_raw(p, encoding) for p in _path_list(paths)], mapping)
+    return columns_of([open_raw(p, encoding) for p in _path_list(paths)], mapping, progress)
+
+
+def columns_of(raws: list[RawTable], mapping: Mapping,
+               progress: Callable[[int, int], None] | None = None) -> ColumnTable:
+    """``read_columns`` on tables already opened (a file's, or a partition's: partition.py)."""
+    assigned = _assign_inputs(raws, mapping)
     layouts = {sid: _layout(sid, raw, mapping) for sid, raw in assigned.items()}
     _check_something_is_read(layouts, assigned, mapping)
     errors: list[RowError] = []
@@ -734,16 +740,12 @@ def write_columnar(table: ColumnTable, ruleset: Ruleset, output: str | Path, pro
                    *, hxl: bool = False, progress: Callable[[str, int, int], None] | None = None) -> StreamedBatch:
     """Map, assess and write ``table`` to the CSV ``output`` in chunks of units;
     ``provenance_of(outcome)`` gives the provenance once everything is counted."""
-    mapping, units = table.mapping, table.mapping.units
+    units = table.mapping.units
     path = Path(output)
     if path.suffix.lower() != ".csv":
         raise OutputError("the columnar batch path writes CSV outputs", file=str(path))
     targets = output_paths(path)
-    sectors = ruleset.sector_slugs
-    assessor = _Assessor(ruleset, mapping, list(sectors))
-    outcome = StreamedBatch(ruleset, [], units, table.files, unit_count=len(table))
-    chunk_size = limits.BATCH_CHUNK.value()
-    row_errors = Counter(e.iso3 for e in table.errors if e.severity == "error" and e.iso3)
+    sectors = set(ruleset.sector_slugs)
     staged: list[tuple[Path, Path]] = []
     try:
         long_file = StagedFile(targets["long"])
@@ -753,37 +755,17 @@ def write_columnar(table: ColumnTable, ruleset: Ruleset, output: str | Path, pro
         with long_file as long_handle, summary_file as summary_handle:
             long_out = io.TextIOWrapper(long_handle, encoding="utf-8", newline="")
             summary_out = io.TextIOWrapper(summary_handle, encoding="utf-8", newline="")
-            long_writer = csv.writer(long_out, lineterminator="\n")
-            summary_writer = csv.writer(summary_out, lineterminator="\n")
-            long_columns = keyed(LONG_COLUMNS, units)
-            _header(long_writer, long_columns, "long" if hxl else None, set(sectors))
-            summary_header = False
-            for start in range(0, len(table), chunk_size):
-                chunk_units = slice(start, min(start + chunk_size, len(table)))
-                keys = table.keys[chunk_units]
-                chunk = _evaluate(_chunk_values(table, chunk_units), mapping, len(keys))
-                groups, reasons = assessor.groups_of(chunk, keys)
-                if not summary_header:
-                    _header(summary_writer, groups[0].summary_columns, "summary" if hxl else None, set(sectors))
-                    summary_header = True
-                _write_chunk(long_writer, summary_writer, table, chunk, groups, reasons, chunk_units, row_errors,
-                             outcome, assessor)
-                if progress:
-                    progress("writing", chunk_units.stop, len(table))
-            if not summary_header:   # no unit: no summary columns
-                _header(summary_writer, [], "summary" if hxl else None, set(sectors))
+            outcome = write_tables(table, ruleset, long_out, summary_out, hxl=hxl, progress=progress)
             long_out.flush()
             summary_out.flush()
             long_out.detach()
             summary_out.detach()
-        errors = build_error_rows(list(table.errors) + assessor.rejected, units)
-        outcome.error_rows = errors
         outcome.provenance = provenance_of(outcome)
-        for key, data in (("errors", _csv_bytes(errors, keyed(ERROR_COLUMNS, units), "errors" if hxl else None,
-                                                set(sectors))),
-                          ("errors_summary", _csv_bytes(build_error_summary(errors, units),
+        for key, data in (("errors", _csv_bytes(outcome.error_rows, keyed(ERROR_COLUMNS, units),
+                                                "errors" if hxl else None, sectors)),
+                          ("errors_summary", _csv_bytes(build_error_summary(outcome.error_rows, units),
                                                         keyed(ERROR_SUMMARY_COLUMNS, units),
-                                                        "errors_summary" if hxl else None, set(sectors))),
+                                                        "errors_summary" if hxl else None, sectors)),
                           ("provenance", _provenance_bytes(outcome.provenance))):
             staged.append((stage(targets[key], lambda handle, data=data: handle.write(data)), targets[key]))
         outcome.written = commit(staged)
@@ -793,6 +775,39 @@ def write_columnar(table: ColumnTable, ruleset: Ruleset, output: str | Path, pro
         if isinstance(error, OutputWriteError):
             raise OutputError(error.message, file=error.where or str(path), hint=error.hint or "") from None
         raise
+
+
+def write_tables(table: ColumnTable, ruleset: Ruleset, long_out, summary_out, *, hxl: bool = False,
+                 progress: Callable[[str, int, int], None] | None = None) -> StreamedBatch:
+    """Map and assess ``table`` a chunk of units at a time, writing its long and summary
+    tables as CSV text to ``long_out`` and ``summary_out``; the outcome counts them and holds
+    the error rows (the provenance is the caller's)."""
+    mapping, units = table.mapping, table.mapping.units
+    sectors = ruleset.sector_slugs
+    assessor = _Assessor(ruleset, mapping, list(sectors))
+    outcome = StreamedBatch(ruleset, [], units, table.files, unit_count=len(table))
+    chunk_size = limits.BATCH_CHUNK.value()
+    row_errors = Counter(e.iso3 for e in table.errors if e.severity == "error" and e.iso3)
+    long_writer = csv.writer(long_out, lineterminator="\n")
+    summary_writer = csv.writer(summary_out, lineterminator="\n")
+    _header(long_writer, keyed(LONG_COLUMNS, units), "long" if hxl else None, set(sectors))
+    summary_header = False
+    for start in range(0, len(table), chunk_size):
+        chunk_units = slice(start, min(start + chunk_size, len(table)))
+        keys = table.keys[chunk_units]
+        chunk = _evaluate(_chunk_values(table, chunk_units), mapping, len(keys))
+        groups, reasons = assessor.groups_of(chunk, keys)
+        if not summary_header:
+            _header(summary_writer, groups[0].summary_columns, "summary" if hxl else None, set(sectors))
+            summary_header = True
+        _write_chunk(long_writer, summary_writer, table, chunk, groups, reasons, chunk_units, row_errors,
+                     outcome, assessor)
+        if progress:
+            progress("writing", chunk_units.stop, len(table))
+    if not summary_header:   # no unit: no summary columns
+        _header(summary_writer, [], "summary" if hxl else None, set(sectors))
+    outcome.error_rows = build_error_rows(list(table.errors) + assessor.rejected, units)
+    return outcome
 
 
 def _header(writer, columns: list[str], hxl_table: str | None, sectors: set[str]) -> None:
