@@ -33,6 +33,7 @@ from .columnar import columns_of, supports, write_tables
 from .errors import InputError, MappingError
 from .mapping import Units, load_mapping
 from .outputs import _csv_bytes
+from .pipeline import batch_provenance
 from .readers import RawTable, _assemble
 from .tables import ERROR_COLUMNS, ERROR_SUMMARY_COLUMNS, LONG_COLUMNS, build_error_summary, keyed
 
@@ -63,7 +64,6 @@ def assess_partition(frame: pd.DataFrame, mapping_name: str | Path, ruleset_name
     keep_profiles=False)`` does the whole table. ``source`` names the file in errors and
     evidence; each row's number is its index + 2 (the header is row 1), the file's own when
     the index counts the file's data rows (a table read whole by pandas, no blank lines)."""
-    from .pipeline import batch_provenance
     ruleset = load_ruleset(ruleset_name)
     mapping = load_mapping(mapping_name, overrides=overrides, id_column=id_column, name_column=name_column)
     why_not = supports(mapping)
