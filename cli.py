@@ -1011,7 +1011,11 @@ def _batch_diff(paths, fmt, output, sector_texts, country_texts):
                    "cookie). Also MCOF_SERVE_TOKEN, which keeps it out of the process list.")
 @click.option("--max-upload-mb", default=20, show_default=True, type=click.IntRange(1, 512),
               help="The batch page's upload limit, all files together.")
-def serve(host, port, records_target, token, max_upload_mb):
+@click.option("--engine-processes", default=0, show_default=True, type=click.IntRange(0, 64), metavar="N",
+              help="Compute the JSON API's answers in N engine processes of their own (each loads the rulesets "
+                   "once, about 40 MB), so several are computed at once; 0: in the server's process. "
+                   "The number of cores gives the most throughput (docs/serve.md).")
+def serve(host, port, records_target, token, max_upload_mb, engine_processes):
     """Serve the web pages and the JSON API (docs/serve.md): the assess page (a form from the fact
     catalogue, the grid, the wheel, why and why not, pin and diff), the diagrams, batch
     uploads, decision records, and /api/assess, /api/explain, /api/diff.
@@ -1031,7 +1035,7 @@ def serve(host, port, records_target, token, max_upload_mb):
         click.echo(f"warning: listening on {host} without --token: anyone who can reach this address can use "
                    "the server (and save records); give --token or MCOF_SERVE_TOKEN", err=True)
     app = create_app(Settings(host=host, token=token, records=records_target,
-                              max_upload_bytes=max_upload_mb * 1024 * 1024))
+                              max_upload_bytes=max_upload_mb * 1024 * 1024, engine_processes=engine_processes))
     uvicorn.run(app, host=host, port=port, server_header=False, log_level="info")
 
 

@@ -53,8 +53,7 @@ def profile_of(request: Request, data, where: str = "request body") -> tuple[str
 
 async def api_assess(request: Request) -> Response:
     name, profile = profile_of(request, await body_json(request))
-    service = request.app.state.service
-    return json_text(service.text(service.assess(name, profile), "json", name))
+    return json_text(await request.app.state.service.json_answer("assess", name, profile))
 
 
 async def api_explain(request: Request) -> Response:
@@ -62,9 +61,8 @@ async def api_explain(request: Request) -> Response:
     if bool(sector) == bool(modality):
         raise HTTPException(400, "give one of the query parameters sector=SLUG or modality=SLUG")
     name, profile = profile_of(request, await body_json(request))
-    service = request.app.state.service
-    result = service.explain(name, profile, sector or modality, "recommend" if sector else "modality")
-    return json_text(service.text(result, "json", name))
+    kind = "recommend" if sector else "modality"
+    return json_text(await request.app.state.service.json_answer("explain", name, profile, sector or modality, kind))
 
 
 async def api_diff(request: Request) -> Response:
@@ -74,8 +72,7 @@ async def api_diff(request: Request) -> Response:
                            hint=f"got {sorted(data) if isinstance(data, dict) else type(data).__name__}")
     name, a = profile_of(request, data["a"], "request body (a)")
     _, b = profile_of(request, data["b"], "request body (b)")
-    service = request.app.state.service
-    return json_text(service.text(service.diff(name, a, b), "json", name))
+    return json_text(await request.app.state.service.json_answer("diff", name, a, b))
 
 
 # ------------------------------------------------------------------------------ OpenAPI

@@ -8,6 +8,7 @@ shows no traceback.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -42,6 +43,7 @@ class Settings:
     # a diff carries two profiles; a body is a profile or two and a little JSON around them
     max_body_bytes: int = field(default_factory=lambda: 2 * limits.PROFILE_BYTES.value() + 64 * 1024)
     allowed_hosts: tuple[str, ...] = field(default=())  # Host headers accepted (empty: see hosts())
+    engine_processes: int = 0                # the JSON API's engine processes (0: in the server's process)
 
     def hosts(self) -> list[str]:
         """Bound to loopback, only loopback names are answered (a DNS-rebinding page cannot
@@ -93,16 +95,28 @@ def routes() -> list:
     ]
 
 
+@contextlib.asynccontextmanager
+async def lifespan(app: Starlette):
+    """The engine processes start with the server (before it answers) and stop with it; the
+    batch jobs' temporary files go with it too."""
+    app.state.service.start()
+    try:
+        yield
+    finally:
+        app.state.service.close()
+        app.state.jobs.close()
+
+
 def create_app(settings: Settings | None = None, service: Service | None = None) -> Starlette:
     settings = settings or Settings()
     app = Starlette(
-        routes=routes(),
+        routes=routes(), lifespan=lifespan,
         middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=settings.hosts()),
                     Middleware(Guard, token=settings.token, refuse=error_response,
                                limits=Limits(settings.max_body_bytes, settings.max_upload_bytes))],
         exception_handlers={McofError: on_mcof_error, HTTPException: on_http_error, Exception: on_unexpected})
     app.state.settings = settings
-    app.state.service = service or Service()
+    app.state.service = service or Service(processes=settings.engine_processes)
     app.state.records = records.RecordsAdapter(settings.records)
     app.state.jobs = batch.Jobs()
     return app

@@ -16,8 +16,15 @@ from ..engine.ruleset import Ruleset
 from .query import View, kept_in, profile_pairs, raw_facts
 from .service import Service
 
+# The facts a profile cannot do without (engine/profile.py refuses a profile lacking them).
+REQUIRED = ("crisis_type", "phase")
 CHANGE_WORDS = {"added": "added", "removed": "removed", "level_raised": "raised", "level_lowered": "lowered",
                 "justification_changed": "rules changed"}
+
+
+def sector_names(ruleset: Ruleset) -> dict[str, str]:
+    """Each sector's slug -> "N. Name", as the pages show a sector."""
+    return {s.slug: f"{s.number}. {s.name}" for s in ruleset.sectors}
 
 
 def form_fields(ruleset: Ruleset, texts: dict[str, list[str]]) -> list[dict]:
@@ -36,7 +43,7 @@ def form_fields(ruleset: Ruleset, texts: dict[str, list[str]]) -> list[dict]:
         fields.append({"name": name, "control": control, "choices": spec.values or [], "current": current,
                        "meaning": spec.meaning, "source": str(spec.source) if spec.source else None,
                        "quote": spec.quote, "min": spec.minimum, "max": spec.maximum,
-                       "required": name in ("crisis_type", "phase")})
+                       "required": name in REQUIRED})
     return fields
 
 
@@ -128,9 +135,8 @@ def page_context(service: Service, view: View, texts: dict[str, list[str]] | Non
         return context
     result = service.assess(view.ruleset, view.profile)
     diff = service.diff(view.ruleset, view.pin, view.profile) if view.pin and view.pin != view.profile else None
-    names = {s.slug: f"{s.number}. {s.name}" for s in ruleset.sectors}
     context.update(
-        result=result, diff=diff, names=names, grid=grid(ruleset, result, view, diff),
+        result=result, diff=diff, names=sector_names(ruleset), grid=grid(ruleset, result, view, diff),
         wheel=wheel(ruleset, result), why=why_panel(service, view, ruleset),
         query=view.query(rules=ruleset), query_no_cell=view.query(cell=None, rules=ruleset),
         pin_query=View(view.ruleset, view.profile, view.profile, view.cell).query(rules=ruleset),

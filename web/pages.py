@@ -4,9 +4,11 @@ API docs page and the login page. Every template is autoescaped; nothing here de
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import parse_qsl, urlencode
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup, escape
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -16,13 +18,23 @@ from ..engine.palette import level_css_variables
 from ..engine.provenance import footer_line
 from ..engine.report.html import fmt_value
 from ..engine.version import __version__
-from .assess_page import CHANGE_WORDS, page_context, why_panel
+from .assess_page import CHANGE_WORDS, REQUIRED, page_context, why_panel
 from .query import DEFAULT_RULESET, View, parse_view, profile_pairs, raw_facts
 from .security import DOCUMENT_CSP, TOKEN_COOKIE, checked_form, same
 
 templates = Environment(loader=PackageLoader("mcof.web", "templates"), autoescape=select_autoescape(default=True),
                         trim_blocks=True, lstrip_blocks=True)
 templates.filters["fmt"] = fmt_value
+
+
+def placeholders(pattern: str) -> Markup:
+    """A grouped reason of the batch errors summary (engine/batch/tables.reason_pattern) with
+    its placeholders, ``{iso3}``, ``{name}``, ``{value}``, ``{row}``, shown as variables
+    (each row's own), not as braces a reader takes for a formatting fault."""
+    return Markup(re.sub(r"\{([a-z0-9_]+)\}", r"<var>\1</var>", str(escape(pattern))))
+
+
+templates.filters["placeholders"] = placeholders
 templates.globals.update(version=__version__, phases=("before", "during", "after"), change_words=CHANGE_WORDS)
 
 
@@ -58,8 +70,14 @@ async def assess_page(request: Request) -> HTMLResponse:
         pairs = parse_qsl(request.url.query, keep_blank_values=True)
         name = dict(pairs).get("ruleset")
         view = View(name if name in service.rulesets else DEFAULT_RULESET, None, None, None)
-        context, status = page_context(service, view, raw_facts(pairs)), 400
-        context["error"] = str(error)
+        given = raw_facts(pairs)
+        context = page_context(service, view, given)
+        missing = [fact for fact in REQUIRED if fact not in given]
+        if given and missing and (name or DEFAULT_RULESET).strip() in service.rulesets:
+            # a form being filled in, not a mistake: say what is still to choose
+            context["missing"], status = missing, 200
+        else:
+            context["error"], status = str(error), 400
     ruleset = context["ruleset"]
     result = context.get("result")
     context.update(

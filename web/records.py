@@ -18,7 +18,8 @@ from ..engine.errors import ProfileError
 from ..engine.jsonio import parse_json
 from ..engine.profile import normalize_profile, profile_mapping
 from . import pages
-from .query import canonical, ruleset_name
+from .assess_page import sector_names
+from .query import View, canonical, ruleset_name
 from .security import check_api_post, checked_form
 
 FILTERS = ("crisis_type", "phase", "sector", "since", "until")
@@ -110,20 +111,22 @@ async def save_record(request: Request) -> Response:
     return RedirectResponse(f"/records/{record.id}", status_code=303)
 
 
-def _assess_link(request: Request, record) -> str:
-    from .query import View
+def _about(request: Request, record) -> dict:
+    """The record's link to the assess page and its sectors' names, when its ruleset is one
+    this server has loaded (a record of another ruleset shows the slugs it stored)."""
     service = request.app.state.service
     name = next((n for n, rs in service.rulesets.items() if rs.id == record.ruleset), None)
     if name is None:
-        return ""
+        return {"assess_link": "", "names": {}}
     rules = service.ruleset(name)
-    return "/?" + View(name, canonical(rules, dict(record.profile)), None, None).query(rules=rules)
+    return {"assess_link": "/?" + View(name, canonical(rules, dict(record.profile)), None, None).query(rules=rules),
+            "names": sector_names(rules)}
 
 
 async def record_page(request: Request) -> Response:
     record = _records(request).get(_record_id(request))
     return pages.page(request, "record.html.j2", page="records", record=record, outcome=None,
-                      assess_link=_assess_link(request, record))
+                      **_about(request, record))
 
 
 async def verify_page(request: Request) -> Response:
@@ -132,7 +135,7 @@ async def verify_page(request: Request) -> Response:
     record = adapter.get(_record_id(request))
     outcome = adapter.library().verify_record(record)
     return pages.page(request, "record.html.j2", page="records", record=record, outcome=outcome,
-                      assess_link=_assess_link(request, record))
+                      **_about(request, record))
 
 
 # ------------------------------------------------------------------------------ API

@@ -4,9 +4,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import TestClient, make_client
 
 from mcof import build_profile, load_ruleset, read_profile_file
 from mcof.cli import main
+from mcof.web.app import Settings, create_app
 from mcof.web.query import assignments
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -148,3 +150,21 @@ def test_openapi_describes_the_endpoints_with_the_engines_schemas(client):
     assert docs.status_code == 200 and "/api/openapi.json" in docs.text
     for path in spec["paths"]:
         assert path in docs.text
+
+
+def test_engine_processes_give_the_same_bytes_and_messages(service, epoch):
+    """`mcof serve --engine-processes 1`: the API's answers computed in a process of their own
+    (started and stopped by the app's lifespan) are the in-process answers, errors included."""
+    data = read_profile_file(LIBYA)
+    inline = make_client(service)
+    app = create_app(Settings(allowed_hosts=("testserver",), engine_processes=1))
+    with TestClient(app, raise_server_exceptions=False) as pooled:
+        assert app.state.service._pool is not None  # the lifespan started it
+        for path, body in (("/api/assess?ruleset=2021", data), ("/api/diff", {"a": data, "b": {**data, "phase": "after"}}),
+                           ("/api/explain?sector=transport_assistance", data)):
+            answer = pooled.post(path, json=body)
+            assert answer.status_code == 200 and answer.content == inline.post(path, json=body).content, path
+        bad = pooled.post("/api/explain?sector=transprt", json=data)
+        assert bad.status_code == 400 and bad.json() == inline.post("/api/explain?sector=transprt", json=data).json()
+        assert "unknown sector 'transprt'" in bad.json()["error"]
+    assert app.state.service._pool is None  # and stopped it

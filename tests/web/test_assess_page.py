@@ -171,3 +171,14 @@ def test_downloads_are_the_bytes_the_cli_writes(client, epoch, fmt):
     assert served.content == cli.stdout_bytes
     if fmt == "json":
         assert json.loads(served.content)["provenance"]["inputs"] == [{"set": assignments(rs, profile)}]
+
+
+def test_a_form_half_filled_in_says_what_is_still_to_choose(client):
+    page = client.get("/?ruleset=2012&crisis_type=man_made&international_migrants_caught=true")
+    assert page.status_code == 200 and by_id(page.text, "error") is None
+    assert "Still to choose: <code>phase</code>." in inside(page.text, "start-hint")
+    checked = {a["id"] for _, a in elements(page.text).elements if "checked" in a}
+    assert {"f-crisis_type-man_made", "f-international_migrants_caught-true"} <= checked  # kept as given
+    assert client.get("/?ruleset=2012&phase=during").status_code == 200
+    bad = client.get("/?ruleset=/etc&crisis_type=man_made")  # a fault besides: that is what it says
+    assert bad.status_code == 400 and "unknown ruleset" in bad.text

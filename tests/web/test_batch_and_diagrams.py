@@ -12,6 +12,7 @@ from pageparse import by_id, elements, inside
 
 from mcof.cli import main
 from mcof.engine.batch.pipeline import run_batch
+from mcof.engine.batch.tables import build_error_summary
 from mcof.engine.diagrams import diagrams
 from mcof.engine.errors import McofError
 from mcof.engine.ruleset import load_ruleset
@@ -162,3 +163,11 @@ def test_the_diagram_documents_are_the_clis(client, epoch, fmt):
     if fmt == "json":
         assert json.loads(served.content)["scenarios"]
     assert client.get(f"/diagrams/1999.{fmt}").status_code == 404
+
+
+def test_the_errors_summary_shows_its_placeholders_as_variables(real_job):
+    _, page = real_job
+    patterns = {row["reason"] for row in build_error_summary(run_batch([INFORM, STOCK], "inform", "2012", None).error_rows)}
+    assert any("{" in p for p in patterns)  # the pipeline's grouped reasons do carry placeholders
+    shown = inside(page.text, "job-errors")
+    assert "<var>" in shown and not re.search(r"\{[a-z0-9_]+\}", shown)
