@@ -71,3 +71,37 @@ def test_a_record_saved_from_the_page_verifies_from_the_cli(store_client, tmp_pa
     record_id = saved.headers["location"].rsplit("/", 1)[-1]
     result = CliRunner().invoke(main, ["records", "verify", record_id, "--records", str(tmp_path / "records.sqlite")])
     assert result.exit_code == 0 and "reproduces" in result.stdout
+
+
+def test_a_record_saved_from_the_page_reports_the_diff_after_a_rule_changes(store_client, tmp_path):
+    """The issue's "done when": saved on the page, verified from the CLI against a copied
+    ruleset in which the rule behind one of its recommendations has another level."""
+    import shutil
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from mcof.cli import main
+    root = Path(__file__).resolve().parents[2]
+    page = store_client.get("/?ruleset=2012&crisis_type=man_made&phase=during&international_migrants_caught=true")
+    form = {a["name"]: a.get("value", "") for _, a in elements(inside(page.text, "save-record-form")).elements
+            if a.get("name")}
+    saved = store_client.post("/records", data={**form, "name": "Libya, during"}, follow_redirects=False)
+    record_id = saved.headers["location"].rsplit("/", 1)[-1]
+    stored = records.open_store(str(tmp_path / "records.sqlite")).get(int(record_id))
+    consular = next(r for r in stored.result["recommendations"] if r["sector"] == "emergency_consular_assistance")
+    rule_id = consular["justifications"][0]["rule"]
+    shutil.copytree(root / "rulesets", tmp_path / "rulesets")
+    rules = tmp_path / "rulesets" / "2012" / "rules" / "man_made.yaml"
+    text = rules.read_text()
+    block = text[text.index(f"- id: {rule_id}\n"):]
+    block = block[:block.index("\n  - id:")] if "\n  - id:" in block else block
+    edited = block.replace(f"level: {consular['level']}", "level: recommended", 1)
+    assert edited != block, "the rule states its level"
+    if "interpretation:" not in block:  # a level the wording table does not give needs a reason
+        edited = edited.replace("\n    then:", "\n    interpretation: changed for this test.\n    then:", 1)
+    rules.write_text(text.replace(block, edited))
+    result = CliRunner().invoke(main, ["records", "verify", record_id, "--records", str(tmp_path / "records.sqlite"),
+                                       "--ruleset", str(tmp_path / "rulesets" / "2012")])
+    assert result.exit_code == 1, result.output
+    assert "does NOT reproduce" in result.stdout and rule_id in result.stdout, result.output
