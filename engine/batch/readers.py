@@ -369,26 +369,27 @@ def _data_rows(path: str, width: int, records: Iterator[tuple[int, int, list]],
                errors: list[RowError]) -> Iterator[tuple[int, list]]:
     """(row number, cells) of every data row that is not blank; a broken row (short, long,
     a runaway quote) goes to ``errors`` instead."""
+    max_chars = limits.CELL_CHARS.value()  # once per table: this loop runs once per row
     for first, last, r in records:
         if not any(str(c).strip() for c in r):
             continue
-        problem = _row_problem(r, width, first, last)
+        problem = _row_problem(r, width, first, last, max_chars)
         if problem:
             errors.append(RowError(path, first, None, None, problem, "error"))
         else:
             yield first, list(r[:width])  # past the width only empty cells (checked above)
 
 
-def _row_problem(cells: list, width: int, first: int, last: int) -> str | None:
+def _row_problem(cells: list, width: int, first: int, last: int, max_chars: int) -> str | None:
     """Why a row cannot be read cell by cell, or None. A row is never padded into facts: a
     short or long row, or one whose quote swallowed the lines after it, is an error row."""
     if last > first and any("\n" in str(c) or "\r" in str(c) for c in cells):
         return (f"a quoted field opened on line {first} runs to line {last} (an unbalanced quote?): "
                 f"the row is not used; the {last - first} line(s) it swallowed are read on their own")
-    max_chars = limits.CELL_CHARS.value()
-    longest = max(range(len(cells)), key=lambda k: len(str(cells[k])), default=None)
-    if longest is not None and len(str(cells[longest])) > max_chars:
-        return (f"cell {longest + 1} holds {len(str(cells[longest])):,} characters, over the limit of {max_chars:,} "
+    lengths = [len(str(c)) for c in cells]
+    if lengths and max(lengths) > max_chars:
+        longest = lengths.index(max(lengths))
+        return (f"cell {longest + 1} holds {lengths[longest]:,} characters, over the limit of {max_chars:,} "
                 f"({limits.CELL_CHARS.how_to_raise()}): the row is not used")
     filled = len(cells)
     while filled > width and not str(cells[filled - 1]).strip():
