@@ -18,13 +18,15 @@ from mcof.cli import main
 from mcof.engine.errors import McofError
 
 SECONDS, BYTES = 1.0, 200 * 1024 * 1024
-CORPUS_DIR: list[Path] = []
 
 
 def corpus_cases():
+    """The corpus, built once at collection (the cases parametrise the test) and removed
+    when the test process ends (it holds a FIFO and megabytes of generated files)."""
+    import atexit
     import tempfile
     directory = Path(tempfile.mkdtemp(prefix="mcof-attacks-"))
-    CORPUS_DIR.append(directory)
+    atexit.register(shutil.rmtree, directory, True)
     return build(directory / "corpus")
 
 
